@@ -1,0 +1,545 @@
+/*  bus_broker: routes requests by service name to live workers, many in flight per
+    worker, and requeues what a dead worker held. Majordomo (ZeroMQ guide, ch. 4) on zsock.  */
+#include "bus_broker.h"
+#include "bz_bus.h"
+#include "bz_msg.h"
+
+#define SERVICES_MAX    64      //  garbage service names must not grow memory
+#define WORKERS_MAX     256
+#define FRAMES_MAX      1100    //  a BATCH of 1000 orders plus its header
+#define KEY_MAX         (2 * (255 + BZ_REQID_MAX) + 2)
+
+typedef struct _service_t service_t;
+
+typedef struct {
+    zframe_t *client;           //  routing id of the client
+    zframe_t *reqid;
+    zmsg_t *body;
+    int64_t expires;            //  while queued: when the client gets a 503
+} request_t;
+
+typedef struct {
+    char identity [2 * 255 + 1];    //  hex routing id: the key in broker->workers
+    zframe_t *address;
+    service_t *service;
+    int rank;
+    int credit;
+    zhashx_t *inflight;         //  client+reqid → request_t, kept for requeueing
+    int64_t expires;
+} worker_t;
+
+struct _service_t {
+    char name [BZ_SERVICE_MAX + 1];
+    zlistx_t *workers;          //  worker_t, owned by broker->workers
+    zlistx_t *queue;            //  request_t waiting for a worker
+    uint64_t requests;
+    int leader_rank;            //  last announced highest rank (0: none)
+};
+
+struct _bus_broker_t {
+    zsock_t *router;
+    zsock_t *monitor;
+    zhashx_t *services;
+    zhashx_t *workers;
+    int heartbeat_ms, liveness, queue_wait_ms, queue_max, max_credit;
+    int64_t heartbeat_at, stats_at;
+};
+
+static void s_worker_delete (bus_broker_t *self, worker_t *worker, bool requeue);
+static void s_dispatch (bus_broker_t *self, service_t *service);
+
+static void
+s_hex (char *out, const byte *data, size_t size)
+{
+    static const char digits [] = "0123456789abcdef";
+    for (size_t i = 0; i < size; i++) {
+        *out++ = digits [data [i] >> 4];
+        *out++ = digits [data [i] & 15];
+    }
+    *out = 0;
+}
+
+static void
+s_request_key (char *key, zframe_t *client, zframe_t *reqid)
+{
+    s_hex (key, zframe_data (client), zframe_size (client));
+    key += strlen (key);
+    *key++ = ':';
+    s_hex (key, zframe_data (reqid), zframe_size (reqid));
+}
+
+static void
+s_request_destroy (request_t **self_p)
+{
+    request_t *self = *self_p;
+    if (!self)
+        return;
+    zframe_destroy (&self->client);
+    zframe_destroy (&self->reqid);
+    zmsg_destroy (&self->body);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_service_destroy (service_t **self_p)
+{
+    service_t *self = *self_p;
+    if (!self)
+        return;
+    zlistx_destroy (&self->workers);
+    zlistx_destroy (&self->queue);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_worker_free (worker_t **self_p)
+{
+    worker_t *self = *self_p;
+    if (!self)
+        return;
+    zframe_destroy (&self->address);
+    zhashx_destroy (&self->inflight);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_publish (bus_broker_t *self, const char *topic, const char *service, int64_t rank, int64_t count)
+{
+    bz_msg_t event;
+    bz_msg_init (&event, BZ_MSG_WORKER);
+    bz_msg_set_str (event.service, sizeof event.service, service);
+    event.rank = rank;
+    event.count = count;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, topic);
+    zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&event) });
+    zmsg_send (&msg, self->monitor);
+    zmsg_destroy (&msg);
+}
+
+//  Sends to a peer on the ROUTER. With ROUTER_MANDATORY a vanished peer gives an error
+//  instead of a silent drop; the caller decides what that means.
+static int
+s_route (bus_broker_t *self, zframe_t *address, zmsg_t **msg_p)
+{
+    zmsg_t *msg = *msg_p;
+    zmsg_prepend (msg, &(zframe_t *) { zframe_dup (address) });
+    int rc = zmsg_send (msg_p, self->router);
+    zmsg_destroy (msg_p);
+    return rc;
+}
+
+static void
+s_reply_client (bus_broker_t *self, zframe_t *client, const char *service, zframe_t *reqid, zmsg_t **body_p)
+{
+    zmsg_t *msg = *body_p;
+    *body_p = NULL;
+    zmsg_prepend (msg, &(zframe_t *) { zframe_dup (reqid) });
+    zmsg_pushstr (msg, service);
+    zmsg_pushstr (msg, BZ_CLIENT_PROTO);
+    zmsg_pushmem (msg, "", 0);
+    s_route (self, client, &msg);       //  a client that left is no loss
+}
+
+static void
+s_reply_error (bus_broker_t *self, request_t *request, const char *service, int code, const char *text)
+{
+    zmsg_t *body = zmsg_new ();
+    zmsg_append (body, &(zframe_t *) { bz_msg_error (code, "%s", text) });
+    s_reply_client (self, request->client, service, request->reqid, &body);
+}
+
+static void
+s_send_worker (bus_broker_t *self, worker_t *worker, const char *command, zmsg_t *msg)
+{
+    if (!msg)
+        msg = zmsg_new ();
+    zmsg_pushstr (msg, command);
+    zmsg_pushstr (msg, BZ_WORKER_PROTO);
+    zmsg_pushmem (msg, "", 0);
+    s_route (self, worker->address, &msg);
+}
+
+//  Announces a change of the highest-ranked worker of a ranked service (the order leader).
+static void
+s_check_leader (bus_broker_t *self, service_t *service)
+{
+    int top = 0;
+    for (worker_t *w = (worker_t *) zlistx_first (service->workers); w;
+         w = (worker_t *) zlistx_next (service->workers))
+        if (w->rank > top)
+            top = w->rank;
+    if (top != service->leader_rank) {
+        zsys_info ("service %s: leader is now rank %d (was %d)", service->name, top, service->leader_rank);
+        service->leader_rank = top;
+        s_publish (self, "leader", service->name, top, 0);
+    }
+}
+
+static service_t *
+s_service_require (bus_broker_t *self, const char *name)
+{
+    service_t *service = (service_t *) zhashx_lookup (self->services, name);
+    if (service || zhashx_size (self->services) >= SERVICES_MAX)
+        return service;
+    service = (service_t *) zmalloc (sizeof (service_t));
+    bz_msg_set_str (service->name, sizeof service->name, name);
+    service->workers = zlistx_new ();
+    service->queue = zlistx_new ();
+    zlistx_set_destructor (service->queue, (zlistx_destructor_fn *) s_request_destroy);
+    zhashx_insert (self->services, name, service);
+    return service;
+}
+
+//  The worker that takes the next request: for a ranked service only the highest rank
+//  (requests wait rather than reach a follower), otherwise the least loaded.
+static worker_t *
+s_choose_worker (service_t *service)
+{
+    worker_t *best = NULL;
+    for (worker_t *w = (worker_t *) zlistx_first (service->workers); w;
+         w = (worker_t *) zlistx_next (service->workers)) {
+        if (service->leader_rank > 0) {
+            if (w->rank == service->leader_rank)
+                best = w;
+        }
+        else
+        if (!best || zhashx_size (w->inflight) < zhashx_size (best->inflight))
+            best = w;
+    }
+    return best && (int) zhashx_size (best->inflight) < best->credit? best: NULL;
+}
+
+static void
+s_dispatch (bus_broker_t *self, service_t *service)
+{
+    worker_t *worker;
+    while (zlistx_size (service->queue) && (worker = s_choose_worker (service))) {
+        request_t *request = (request_t *) zlistx_first (service->queue);
+        zlistx_detach_cur (service->queue);
+        zmsg_t *msg = zmsg_dup (request->body);
+        zmsg_prepend (msg, &(zframe_t *) { zframe_dup (request->reqid) });
+        zmsg_prepend (msg, &(zframe_t *) { zframe_dup (request->client) });
+        char key [KEY_MAX];
+        s_request_key (key, request->client, request->reqid);
+        //  A client that resends a request it is still waiting for replaces the old one.
+        zhashx_update (worker->inflight, key, request);
+        s_send_worker (self, worker, BZ_REQUEST, msg);
+    }
+}
+
+static void
+s_client_request (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
+{
+    char *name = zmsg_popstr (msg);
+    zframe_t *reqid = zmsg_pop (msg);
+    request_t request = { sender, reqid, msg, 0 };
+    if (!name || !*name || strlen (name) > BZ_SERVICE_MAX || !reqid
+    ||  zframe_size (reqid) == 0 || zframe_size (reqid) > BZ_REQID_MAX || zmsg_size (msg) == 0) {
+        zsys_warning ("bus: dropped a malformed client request");
+        zframe_destroy (&reqid);
+        zstr_free (&name);
+        return;
+    }
+    if (streq (name, BZ_SERVICE_WORKERS)) {
+        zmsg_t *body = zmsg_new ();
+        for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
+             w = (worker_t *) zhashx_next (self->workers)) {
+            bz_msg_t info;
+            bz_msg_init (&info, BZ_MSG_WORKER);
+            bz_msg_set_str (info.service, sizeof info.service, w->service->name);
+            info.rank = w->rank;
+            info.count = (int64_t) zhashx_size (w->inflight);
+            zmsg_append (body, &(zframe_t *) { bz_msg_encode (&info) });
+        }
+        s_reply_client (self, sender, name, reqid, &body);
+    }
+    else {
+        service_t *service = s_service_require (self, name);
+        if (!service)
+            s_reply_error (self, &request, name, 503, "too many services on the bus");
+        else
+        if ((int) zlistx_size (service->queue) >= self->queue_max)
+            s_reply_error (self, &request, name, 503, "service overloaded");
+        else {
+            request_t *queued = (request_t *) zmalloc (sizeof (request_t));
+            queued->client = zframe_dup (sender);
+            queued->reqid = zframe_dup (reqid);
+            queued->body = zmsg_dup (msg);
+            queued->expires = zclock_mono () + self->queue_wait_ms;
+            zlistx_add_end (service->queue, queued);
+            service->requests++;
+            s_dispatch (self, service);
+        }
+    }
+    zframe_destroy (&reqid);
+    zstr_free (&name);
+}
+
+static worker_t *
+s_worker_create (bus_broker_t *self, zframe_t *sender, const char *identity, const bz_msg_t *ready)
+{
+    service_t *service = s_service_require (self, ready->service);
+    if (!service || zhashx_size (self->workers) >= WORKERS_MAX)
+        return NULL;
+    worker_t *worker = (worker_t *) zmalloc (sizeof (worker_t));
+    bz_msg_set_str (worker->identity, sizeof worker->identity, identity);
+    worker->address = zframe_dup (sender);
+    worker->service = service;
+    worker->rank = (int) (ready->rank < 1000? ready->rank: 1000);
+    worker->credit = (int) (ready->count >= 1 && ready->count < self->max_credit? ready->count: self->max_credit);
+    worker->inflight = zhashx_new ();
+    zhashx_set_destructor (worker->inflight, (zhashx_destructor_fn *) s_request_destroy);
+    zhashx_insert (self->workers, identity, worker);
+    zlistx_add_end (service->workers, worker);
+    zsys_info ("worker up: %s rank %d (%s)", service->name, worker->rank, identity);
+    s_publish (self, "worker.up", service->name, worker->rank, 0);
+    s_check_leader (self, service);
+    return worker;
+}
+
+//  Removes a worker; with requeue, the requests it held go back to the front of its
+//  service's queue so another worker answers them (trades carry idempotency keys).
+static void
+s_worker_delete (bus_broker_t *self, worker_t *worker, bool requeue)
+{
+    service_t *service = worker->service;
+    zsys_info ("worker down: %s rank %d (%s), %zu requests in flight",
+               service->name, worker->rank, worker->identity, zhashx_size (worker->inflight));
+    s_publish (self, "worker.down", service->name, worker->rank, 0);
+    if (requeue) {
+        int64_t expires = zclock_mono () + self->queue_wait_ms;
+        zhashx_set_destructor (worker->inflight, NULL);
+        for (request_t *r = (request_t *) zhashx_first (worker->inflight); r;
+             r = (request_t *) zhashx_next (worker->inflight)) {
+            r->expires = expires;
+            zlistx_add_start (service->queue, r);
+        }
+    }
+    void *handle = zlistx_find (service->workers, worker);
+    if (handle)
+        zlistx_delete (service->workers, handle);
+    zhashx_delete (self->workers, worker->identity);     //  frees the worker
+    s_check_leader (self, service);
+    s_dispatch (self, service);
+}
+
+static void
+s_worker_ready (bus_broker_t *self, zframe_t *sender, const char *identity, worker_t *worker, zmsg_t *msg)
+{
+    bz_msg_t ready;
+    char error [128];
+    zframe_t *frame = zmsg_pop (msg);
+    bz_msg_id_t id = bz_msg_decode_frame (&ready, frame, error, sizeof error);
+    zframe_destroy (&frame);
+    if (id != BZ_MSG_WORKER || !*ready.service || streq (ready.service, BZ_SERVICE_WORKERS)) {
+        zsys_warning ("bus: dropped a malformed READY (%s)", id? "bad service": error);
+        return;
+    }
+    if (worker && streq (worker->service->name, ready.service) && worker->rank == ready.rank)
+        return;                         //  a repeated READY: nothing changed
+    if (worker)
+        s_worker_delete (self, worker, true);
+    worker = s_worker_create (self, sender, identity, &ready);
+    if (worker) {
+        worker->expires = zclock_mono () + (int64_t) self->heartbeat_ms * self->liveness;
+        s_dispatch (self, worker->service);
+    }
+}
+
+static void
+s_worker_reply (bus_broker_t *self, worker_t *worker, zmsg_t *msg)
+{
+    zframe_t *client = zmsg_pop (msg), *reqid = zmsg_pop (msg);
+    if (client && reqid && zframe_size (client) <= 255 && zframe_size (reqid) <= BZ_REQID_MAX
+    &&  zmsg_size (msg) > 0) {
+        char key [KEY_MAX];
+        s_request_key (key, client, reqid);
+        request_t *request = (request_t *) zhashx_lookup (worker->inflight, key);
+        //  A reply we no longer expect (requeued elsewhere, or forged) is dropped.
+        if (request) {
+            s_reply_client (self, client, worker->service->name, reqid, &msg);
+            zhashx_delete (worker->inflight, key);
+        }
+    }
+    zframe_destroy (&client);
+    zframe_destroy (&reqid);
+    zmsg_destroy (&msg);
+    s_dispatch (self, worker->service);
+}
+
+static void
+s_worker_message (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
+{
+    char *command = zmsg_popstr (msg);
+    char identity [2 * 255 + 1];
+    s_hex (identity, zframe_data (sender), zframe_size (sender));
+    worker_t *worker = (worker_t *) zhashx_lookup (self->workers, identity);
+    if (worker)
+        worker->expires = zclock_mono () + (int64_t) self->heartbeat_ms * self->liveness;
+    if (command && streq (command, BZ_READY))
+        s_worker_ready (self, sender, identity, worker, msg);
+    else
+    if (command && streq (command, BZ_REPLY) && worker) {
+        s_worker_reply (self, worker, msg);
+        msg = NULL;
+    }
+    else
+    if (command && streq (command, BZ_DISCONNECT)) {
+        if (worker)
+            s_worker_delete (self, worker, true);
+    }
+    else
+    if (command && (streq (command, BZ_HEARTBEAT) || streq (command, BZ_REPLY))) {
+        if (!worker) {                  //  it thinks it is registered: we restarted
+            worker_t stranger = { .address = sender };
+            s_send_worker (self, &stranger, BZ_DISCONNECT, NULL);
+        }
+    }
+    else
+        zsys_warning ("bus: dropped an unknown worker command");
+    zstr_free (&command);
+    zmsg_destroy (&msg);
+}
+
+static void
+s_handle (bus_broker_t *self, zmsg_t *msg)
+{
+    zframe_t *sender = zmsg_pop (msg), *empty = zmsg_pop (msg);
+    char *proto = zmsg_popstr (msg);
+    if (!sender || zframe_size (sender) > 255 || !empty || zframe_size (empty) != 0 || !proto
+    ||  zmsg_size (msg) > FRAMES_MAX)
+        zsys_warning ("bus: dropped a malformed message");
+    else
+    if (streq (proto, BZ_CLIENT_PROTO))
+        s_client_request (self, sender, msg);
+    else
+    if (streq (proto, BZ_WORKER_PROTO)) {
+        s_worker_message (self, sender, msg);
+        msg = NULL;
+    }
+    else
+        zsys_warning ("bus: dropped a message with an unknown protocol");
+    zframe_destroy (&sender);
+    zframe_destroy (&empty);
+    zstr_free (&proto);
+    zmsg_destroy (&msg);
+}
+
+//  Heartbeats, dead workers, requests that waited too long, statistics.
+static void
+s_housekeeping (bus_broker_t *self)
+{
+    int64_t now = zclock_mono ();
+    zlistx_t *dead = zlistx_new ();
+    for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
+         w = (worker_t *) zhashx_next (self->workers)) {
+        if (now >= w->expires)
+            zlistx_add_end (dead, w);
+        else
+            s_send_worker (self, w, BZ_HEARTBEAT, NULL);
+    }
+    for (worker_t *w = (worker_t *) zlistx_first (dead); w; w = (worker_t *) zlistx_next (dead))
+        s_worker_delete (self, w, true);
+    zlistx_destroy (&dead);
+
+    bool stats = now >= self->stats_at;
+    for (service_t *s = (service_t *) zhashx_first (self->services); s;
+         s = (service_t *) zhashx_next (self->services)) {
+        request_t *r = (request_t *) zlistx_first (s->queue);
+        while (r) {
+            request_t *next = (request_t *) zlistx_next (s->queue);
+            if (now >= r->expires) {
+                s_reply_error (self, r, s->name, 503, "no live worker for this service");
+                zlistx_delete (s->queue, zlistx_find (s->queue, r));
+            }
+            r = next;
+        }
+        if (stats)
+            s_publish (self, "stats", s->name, 0, (int64_t) s->requests);
+    }
+    if (stats)
+        self->stats_at = now + 1000;
+    self->heartbeat_at = now + self->heartbeat_ms;
+}
+
+bus_broker_t *
+bus_broker_new (bz_config_t *config)
+{
+    assert (config);
+    bus_broker_t *self = (bus_broker_t *) zmalloc (sizeof (bus_broker_t));
+    self->heartbeat_ms = (int) bz_config_int (config, "heartbeat_ms");
+    self->liveness = (int) bz_config_int (config, "liveness");
+    self->queue_wait_ms = (int) bz_config_int (config, "queue_wait_ms");
+    self->queue_max = (int) bz_config_int (config, "queue_max");
+    self->max_credit = (int) bz_config_int (config, "worker_credit");
+    self->services = zhashx_new ();
+    zhashx_set_destructor (self->services, (zhashx_destructor_fn *) s_service_destroy);
+    self->workers = zhashx_new ();
+    zhashx_set_destructor (self->workers, (zhashx_destructor_fn *) s_worker_free);
+    self->router = zsock_new (ZMQ_ROUTER);
+    self->monitor = zsock_new (ZMQ_PUB);
+    if (self->router && self->monitor) {
+        zsock_set_router_mandatory (self->router, 1);
+        zsock_set_sndhwm (self->router, 100000);
+        zsock_set_rcvhwm (self->router, 100000);
+        zsock_set_maxmsgsize (self->router, (int) bz_config_int (config, "max_frame"));
+        zsock_set_linger (self->router, 0);
+    }
+    if (!self->router || !self->monitor
+    ||  zsock_bind (self->router, "%s", bz_config_endpoint (config, "bus")) < 0
+    ||  zsock_bind (self->monitor, "%s", bz_config_endpoint (config, "monitor")) < 0) {
+        zsys_error ("bus: cannot bind %s / %s", bz_config_endpoint (config, "bus"),
+                    bz_config_endpoint (config, "monitor"));
+        bus_broker_destroy (&self);
+    }
+    return self;
+}
+
+void
+bus_broker_destroy (bus_broker_t **self_p)
+{
+    assert (self_p);
+    bus_broker_t *self = *self_p;
+    if (!self)
+        return;
+    zhashx_destroy (&self->workers);
+    zhashx_destroy (&self->services);
+    zsock_destroy (&self->router);
+    zsock_destroy (&self->monitor);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+bus_broker_step (bus_broker_t *self, int timeout_ms)
+{
+    assert (self);
+    zmq_pollitem_t item = { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 };
+    int64_t wait = self->heartbeat_at - zclock_mono ();
+    if (wait > timeout_ms)
+        wait = timeout_ms;
+    if (zmq_poll (&item, 1, wait > 0? (long) wait: 0) < 0 && zsys_interrupted)
+        return -1;
+    //  Drain in bounded batches so housekeeping still runs under a flood.
+    for (int handled = 0; handled < 10000 && (zsock_events (self->router) & ZMQ_POLLIN); handled++) {
+        zmsg_t *msg = zmsg_recv (self->router);
+        if (!msg)
+            break;
+        s_handle (self, msg);
+    }
+    if (zclock_mono () >= self->heartbeat_at)
+        s_housekeeping (self);
+    return zsys_interrupted? -1: 0;
+}
+
+void
+bus_broker_run (bus_broker_t *self)
+{
+    assert (self);
+    while (bus_broker_step (self, self->heartbeat_ms) == 0)
+        ;
+}

@@ -1,0 +1,44 @@
+/*  bazaar-busmon: prints the bus's monitor stream live (workers up/down, leader
+    changes, requests per service). Usage: bazaar-busmon [--config PATH]          */
+#include "bz_config.h"
+#include "bz_msg.h"
+
+int
+main (int argc, char *argv [])
+{
+    const char *config_path = argc == 3 && streq (argv [1], "--config")? argv [2]: NULL;
+    if (argc != 1 && !config_path) {
+        fprintf (stderr, "usage: bazaar-busmon [--config PATH]\n");
+        return 2;
+    }
+    bz_config_t *config = bz_config_new (config_path);
+    if (!config)
+        return 1;
+    zsock_t *monitor = zsock_new_sub (bz_config_endpoint (config, "monitor"), "");
+    printf ("watching %s (Ctrl-C to stop)\n", bz_config_endpoint (config, "monitor"));
+    fflush (stdout);
+    while (monitor && !zsys_interrupted) {
+        zmsg_t *msg = zmsg_recv (monitor);
+        if (!msg)
+            break;
+        char *topic = zmsg_popstr (msg);
+        zframe_t *frame = zmsg_pop (msg);
+        bz_msg_t event;
+        char error [128], stamp [32];
+        time_t now = time (NULL);
+        strftime (stamp, sizeof stamp, "%H:%M:%S", localtime (&now));
+        if (topic && bz_msg_decode_frame (&event, frame, error, sizeof error) == BZ_MSG_WORKER) {
+            if (streq (topic, "stats"))
+                printf ("%s %-11s %-10s requests=%" PRId64 "\n", stamp, topic, event.service, event.count);
+            else
+                printf ("%s %-11s %-10s rank=%" PRId64 "\n", stamp, topic, event.service, event.rank);
+            fflush (stdout);
+        }
+        zstr_free (&topic);
+        zframe_destroy (&frame);
+        zmsg_destroy (&msg);
+    }
+    zsock_destroy (&monitor);
+    bz_config_destroy (&config);
+    return 0;
+}

@@ -1,0 +1,23 @@
+/*  bz_bus: the frames of the Bazaar bus protocol (Majordomo-style), shared by the
+    broker, bz_client and bz_worker. schemas/PROTOCOL.md describes them.            */
+#ifndef BZ_BUS_H
+#define BZ_BUS_H
+
+#define BZ_CLIENT_PROTO     "BZC1"
+#define BZ_WORKER_PROTO     "BZW1"
+
+//  Worker commands: one-byte frames after the protocol frame.
+#define BZ_READY            "\001"
+#define BZ_REQUEST          "\002"
+#define BZ_REPLY            "\003"
+#define BZ_HEARTBEAT        "\004"
+#define BZ_DISCONNECT       "\005"
+
+//  Built-in broker service: replies with one WORKER frame per live worker.
+#define BZ_SERVICE_WORKERS  "bus.workers"
+
+//  Longest service name and request id accepted on the wire.
+#define BZ_SERVICE_MAX      32
+#define BZ_REQID_MAX        16
+
+#endif

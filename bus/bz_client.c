@@ -1,0 +1,139 @@
+/*  bz_client: Lazy Pirate client of the bus, one DEALER socket per client.
+    A try that times out reopens the socket: ZeroMQ's own reconnect may be stuck on a dead peer.  */
+#include "bz_client.h"
+#include "bz_bus.h"
+
+struct _bz_client_t {
+    char *endpoint;         //  the broker's ROUTER
+    zsock_t *socket;        //  DEALER, reopened after every timed-out try
+    uint64_t sequence;      //  last request id used
+    int retry_ms;           //  how long one try waits
+    int max_frame;          //  largest reply frame accepted
+    uint64_t retries;       //  tries that timed out
+};
+
+static zsock_t *
+s_connect (bz_client_t *self)
+{
+    zsock_t *socket = zsock_new (ZMQ_DEALER);
+    if (!socket)
+        return NULL;
+    zsock_set_linger (socket, 0);
+    zsock_set_sndhwm (socket, 10000);
+    zsock_set_rcvhwm (socket, 10000);
+    //  Catch-up replies carry up to 1000 frames, each still bounded by max_frame.
+    zsock_set_maxmsgsize (socket, self->max_frame);
+    if (zsock_connect (socket, "%s", self->endpoint)) {
+        zsock_destroy (&socket);
+        return NULL;
+    }
+    return socket;
+}
+
+bz_client_t *
+bz_client_new (bz_config_t *config)
+{
+    assert (config);
+    bz_client_t *self = (bz_client_t *) zmalloc (sizeof (bz_client_t));
+    self->endpoint = strdup (bz_config_endpoint (config, "bus"));
+    self->retry_ms = (int) bz_config_int (config, "retry_ms");
+    self->max_frame = (int) bz_config_int (config, "max_frame");
+    self->socket = s_connect (self);
+    if (!self->socket)
+        bz_client_destroy (&self);
+    return self;
+}
+
+void
+bz_client_destroy (bz_client_t **self_p)
+{
+    assert (self_p);
+    bz_client_t *self = *self_p;
+    if (!self)
+        return;
+    zsock_destroy (&self->socket);
+    free (self->endpoint);
+    free (self);
+    *self_p = NULL;
+}
+
+//  True if frame holds exactly size bytes equal to data.
+static bool
+s_frame_is (zframe_t *frame, const void *data, size_t size)
+{
+    return frame && zframe_size (frame) == size && memcmp (zframe_data (frame), data, size) == 0;
+}
+
+//  Waits until deadline for the reply to reqid; drops anything else (late replies to
+//  earlier tries, garbage). Returns the reply's body frames or NULL.
+static zmsg_t *
+s_wait_reply (bz_client_t *self, const char *service, const byte *reqid, int64_t deadline)
+{
+    zmq_pollitem_t item = { zsock_resolve (self->socket), 0, ZMQ_POLLIN, 0 };
+    while (true) {
+        int64_t wait = deadline - zclock_mono ();
+        if (wait <= 0 || zmq_poll (&item, 1, (long) wait) <= 0)
+            return NULL;
+        zmsg_t *msg = zmsg_recv (self->socket);
+        if (!msg)
+            return NULL;
+        zframe_t *empty = zmsg_pop (msg), *proto = zmsg_pop (msg);
+        zframe_t *name = zmsg_pop (msg), *id = zmsg_pop (msg);
+        bool mine = s_frame_is (empty, "", 0)
+                 && s_frame_is (proto, BZ_CLIENT_PROTO, strlen (BZ_CLIENT_PROTO))
+                 && s_frame_is (name, service, strlen (service))
+                 && s_frame_is (id, reqid, sizeof (uint64_t));
+        zframe_destroy (&empty);
+        zframe_destroy (&proto);
+        zframe_destroy (&name);
+        zframe_destroy (&id);
+        if (mine)
+            return msg;
+        zmsg_destroy (&msg);
+    }
+}
+
+zmsg_t *
+bz_client_request (bz_client_t *self, const char *service, zmsg_t **request_p, int timeout_ms)
+{
+    assert (self && service && request_p && *request_p);
+    zmsg_t *request = *request_p;
+    *request_p = NULL;
+    byte reqid [sizeof (uint64_t)];
+    uint64_t sequence = ++self->sequence;
+    memcpy (reqid, &sequence, sizeof reqid);
+
+    int64_t deadline = zclock_mono () + timeout_ms;
+    zmsg_t *reply = NULL;
+    while (!reply && !zsys_interrupted && self->socket) {
+        int64_t now = zclock_mono ();
+        if (now >= deadline)
+            break;
+        zmsg_t *msg = zmsg_dup (request);
+        zmsg_pushmem (msg, reqid, sizeof reqid);
+        zmsg_pushstr (msg, service);
+        zmsg_pushstr (msg, BZ_CLIENT_PROTO);
+        zmsg_pushmem (msg, "", 0);
+        if (zmsg_send (&msg, self->socket)) {
+            zmsg_destroy (&msg);
+            break;
+        }
+        int64_t try_deadline = now + self->retry_ms < deadline? now + self->retry_ms: deadline;
+        reply = s_wait_reply (self, service, reqid, try_deadline);
+        if (!reply) {
+            //  The try is lost: a fresh socket drops its queue and any stale replies.
+            self->retries++;
+            zsock_destroy (&self->socket);
+            self->socket = s_connect (self);
+        }
+    }
+    zmsg_destroy (&request);
+    return reply;
+}
+
+uint64_t
+bz_client_retries (bz_client_t *self)
+{
+    assert (self);
+    return self->retries;
+}

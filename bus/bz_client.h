@@ -1,0 +1,26 @@
+/*  bz_client: a synchronous client of the bus that survives lost replies (Lazy Pirate).
+    Not thread-safe: the frontend keeps one per worker thread, so requests run in parallel.  */
+#ifndef BZ_CLIENT_H
+#define BZ_CLIENT_H
+
+#include <czmq.h>
+#include "bz_config.h"
+
+typedef struct _bz_client_t bz_client_t;
+
+//  Connects to the broker named by config ("bus" endpoint). Returns NULL on failure.
+bz_client_t *bz_client_new (bz_config_t *config);
+void bz_client_destroy (bz_client_t **self_p);
+
+//  Sends the request frames to a service and returns the reply frames (the caller owns
+//  them), or NULL when no reply came within timeout_ms. Takes ownership of *request_p.
+//  Each try waits up to retry_ms; a try that times out closes and reopens the socket
+//  and resends, so a request must be safe to repeat (lookups are; trades carry an
+//  idempotency key). Replies to earlier tries are recognised by request id and dropped.
+zmsg_t *bz_client_request (bz_client_t *self, const char *service, zmsg_t **request_p,
+                           int timeout_ms);
+
+//  Number of tries that timed out since the client was made (for /metrics).
+uint64_t bz_client_retries (bz_client_t *self);
+
+#endif

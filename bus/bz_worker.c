@@ -1,0 +1,188 @@
+/*  bz_worker: worker side of the bus protocol (schemas/PROTOCOL.md).
+    The socket never changes: when the broker restarts, ZeroMQ reconnects and we send READY again.  */
+#include "bz_worker.h"
+#include "bz_bus.h"
+#include "bz_msg.h"
+
+struct _bz_worker_t {
+    zsock_t *socket;            //  DEALER to the broker
+    char *service;
+    int rank;
+    int credit;                 //  requests the broker may send before our replies
+    int heartbeat_ms;
+    int liveness;
+    int64_t heartbeat_at;       //  when we next owe the broker a heartbeat
+    int64_t broker_expires;     //  when the broker counts as gone
+};
+
+void
+bz_request_destroy (bz_request_t **self_p)
+{
+    assert (self_p);
+    bz_request_t *self = *self_p;
+    if (!self)
+        return;
+    zframe_destroy (&self->client);
+    zframe_destroy (&self->reqid);
+    zmsg_destroy (&self->body);
+    free (self);
+    *self_p = NULL;
+}
+
+//  Sends one command with optional body frames (taken) to the broker.
+static void
+s_send (bz_worker_t *self, const char *command, zmsg_t *msg)
+{
+    if (!msg)
+        msg = zmsg_new ();
+    zmsg_pushstr (msg, command);
+    zmsg_pushstr (msg, BZ_WORKER_PROTO);
+    zmsg_pushmem (msg, "", 0);
+    if (zmsg_send (&msg, self->socket))
+        zmsg_destroy (&msg);
+    self->heartbeat_at = zclock_mono () + self->heartbeat_ms;
+}
+
+static void
+s_send_ready (bz_worker_t *self)
+{
+    bz_msg_t ready;
+    bz_msg_init (&ready, BZ_MSG_WORKER);
+    bz_msg_set_str (ready.service, sizeof ready.service, self->service);
+    ready.rank = self->rank;
+    ready.count = self->credit;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&ready) });
+    s_send (self, BZ_READY, msg);
+    self->broker_expires = zclock_mono () + (int64_t) self->heartbeat_ms * self->liveness;
+}
+
+bz_worker_t *
+bz_worker_new (bz_config_t *config, const char *service, int rank)
+{
+    assert (config && service);
+    if (strlen (service) > BZ_SERVICE_MAX || rank < 0)
+        return NULL;
+    bz_worker_t *self = (bz_worker_t *) zmalloc (sizeof (bz_worker_t));
+    self->service = strdup (service);
+    self->rank = rank;
+    self->credit = (int) bz_config_int (config, "worker_credit");
+    self->heartbeat_ms = (int) bz_config_int (config, "heartbeat_ms");
+    self->liveness = (int) bz_config_int (config, "liveness");
+    self->socket = zsock_new (ZMQ_DEALER);
+    if (!self->socket) {
+        bz_worker_destroy (&self);
+        return NULL;
+    }
+    zsock_set_linger (self->socket, 0);
+    zsock_set_sndhwm (self->socket, 100000);
+    zsock_set_rcvhwm (self->socket, 100000);
+    zsock_set_maxmsgsize (self->socket, (int) bz_config_int (config, "max_frame"));
+    zsock_set_reconnect_ivl (self->socket, 50);
+    zsock_set_reconnect_ivl_max (self->socket, 500);
+    if (zsock_connect (self->socket, "%s", bz_config_endpoint (config, "bus"))) {
+        bz_worker_destroy (&self);
+        return NULL;
+    }
+    s_send_ready (self);
+    return self;
+}
+
+void
+bz_worker_destroy (bz_worker_t **self_p)
+{
+    assert (self_p);
+    bz_worker_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->socket) {
+        //  A short linger lets DISCONNECT reach the broker so it drops us at once.
+        s_send (self, BZ_DISCONNECT, NULL);
+        zsock_set_linger (self->socket, 100);
+        zsock_destroy (&self->socket);
+    }
+    free (self->service);
+    free (self);
+    *self_p = NULL;
+}
+
+zsock_t *
+bz_worker_socket (bz_worker_t *self)
+{
+    assert (self);
+    return self->socket;
+}
+
+bz_request_t *
+bz_worker_recv (bz_worker_t *self)
+{
+    assert (self);
+    zmsg_t *msg = zmsg_recv (self->socket);
+    if (!msg)
+        return NULL;
+    self->broker_expires = zclock_mono () + (int64_t) self->heartbeat_ms * self->liveness;
+    bz_request_t *request = NULL;
+    char *empty = zmsg_popstr (msg), *proto = zmsg_popstr (msg), *command = zmsg_popstr (msg);
+    if (!empty || *empty || !proto || !streq (proto, BZ_WORKER_PROTO) || !command)
+        zsys_warning ("worker %s: dropped a malformed message from the broker", self->service);
+    else
+    if (streq (command, BZ_REQUEST) && zmsg_size (msg) >= 3) {
+        request = (bz_request_t *) zmalloc (sizeof (bz_request_t));
+        request->client = zmsg_pop (msg);
+        request->reqid = zmsg_pop (msg);
+        request->body = msg;
+        msg = NULL;
+    }
+    else
+    if (streq (command, BZ_DISCONNECT))
+        s_send_ready (self);            //  the broker does not know us (it restarted)
+    else
+    if (!streq (command, BZ_HEARTBEAT))
+        zsys_warning ("worker %s: dropped an unknown command from the broker", self->service);
+    zstr_free (&empty);
+    zstr_free (&proto);
+    zstr_free (&command);
+    zmsg_destroy (&msg);
+    return request;
+}
+
+void
+bz_worker_reply (bz_worker_t *self, bz_request_t **request_p, zmsg_t **reply_p)
+{
+    assert (self && request_p && *request_p && reply_p && *reply_p);
+    bz_request_t *request = *request_p;
+    zmsg_t *msg = *reply_p;
+    *reply_p = NULL;
+    zmsg_prepend (msg, &request->reqid);
+    zmsg_prepend (msg, &request->client);
+    s_send (self, BZ_REPLY, msg);
+    bz_request_destroy (request_p);
+}
+
+void
+bz_worker_tick (bz_worker_t *self)
+{
+    assert (self);
+    int64_t now = zclock_mono ();
+    if (now >= self->broker_expires) {
+        zsys_info ("worker %s: broker silent, registering again", self->service);
+        s_send_ready (self);
+    }
+    else
+    if (now >= self->heartbeat_at)
+        s_send (self, BZ_HEARTBEAT, NULL);
+}
+
+int
+bz_worker_tick_ms (bz_worker_t *self)
+{
+    assert (self);
+    return self->heartbeat_ms;
+}
+
+bool
+bz_worker_connected (bz_worker_t *self)
+{
+    assert (self);
+    return zclock_mono () < self->broker_expires;
+}

@@ -1,0 +1,46 @@
+/*  bz_worker: the worker side of the bus: registers a service, heartbeats the broker,
+    hands requests to the service and carries its replies back, possibly out of order.  */
+#ifndef BZ_WORKER_H
+#define BZ_WORKER_H
+
+#include <czmq.h>
+#include "bz_config.h"
+
+//  One request taken from the bus. The service may keep it and reply later.
+typedef struct {
+    zframe_t *client;       //  return address at the broker
+    zframe_t *reqid;        //  the client's request id
+    zmsg_t *body;           //  the request's message frames (see schemas/)
+} bz_request_t;
+
+void bz_request_destroy (bz_request_t **self_p);
+
+typedef struct _bz_worker_t bz_worker_t;
+
+//  Connects to the broker and registers service. rank 0 spreads the service's requests
+//  over all its workers; a rank above 0 sends them all to the live worker with the
+//  highest rank (the order leader). Returns NULL on failure.
+bz_worker_t *bz_worker_new (bz_config_t *config, const char *service, int rank);
+
+//  Tells the broker this worker is leaving, then closes.
+void bz_worker_destroy (bz_worker_t **self_p);
+
+//  The socket to poll for input; it stays the same for the worker's whole life.
+zsock_t *bz_worker_socket (bz_worker_t *self);
+
+//  Reads one message from the socket. Returns a request, or NULL when the message was
+//  bus control (heartbeat, disconnect) or malformed (logged and dropped).
+bz_request_t *bz_worker_recv (bz_worker_t *self);
+
+//  Sends the reply frames for a request and destroys both.
+void bz_worker_reply (bz_worker_t *self, bz_request_t **request_p, zmsg_t **reply_p);
+
+//  Sends heartbeats and re-registers when the broker has gone silent (it restarted).
+//  Call it at least every bz_worker_tick_ms; it is cheap when nothing is due.
+void bz_worker_tick (bz_worker_t *self);
+int bz_worker_tick_ms (bz_worker_t *self);
+
+//  True while the broker has been heard from within the liveness window.
+bool bz_worker_connected (bz_worker_t *self);
+
+#endif

@@ -1,0 +1,221 @@
+/*  test_bus_broker: the broker, bz_client and bz_worker together, in one process.
+    Shows how a service and a client use the bus; checks routing, errors and failover.  */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include "bus_broker.h"
+#include "bz_client.h"
+#include "bz_worker.h"
+#include "bz_bus.h"
+#include "bz_msg.h"
+
+static bz_config_t *s_config;
+
+//  The broker in a thread, stepping until its pipe says stop.
+static void
+s_broker_actor (zsock_t *pipe, void *args)
+{
+    bus_broker_t *broker = bus_broker_new ((bz_config_t *) args);
+    zsock_signal (pipe, broker? 0: 1);
+    while (broker && !(zsock_events (pipe) & ZMQ_POLLIN))
+        bus_broker_step (broker, 20);
+    bus_broker_destroy (&broker);
+}
+
+//  An echo worker in a thread: replies with the request's frames. Its rank comes in args.
+static void
+s_echo_actor (zsock_t *pipe, void *args)
+{
+    bz_worker_t *worker = bz_worker_new (s_config, "echo", (int) (intptr_t) args);
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, bz_worker_socket (worker), NULL);
+    while (true) {
+        void *which = zpoller_wait (poller, bz_worker_tick_ms (worker));
+        if (which == pipe || zpoller_terminated (poller))
+            break;
+        if (which) {
+            bz_request_t *request = bz_worker_recv (worker);
+            if (request) {
+                zmsg_t *reply = zmsg_dup (request->body);
+                zmsg_addstrf (reply, "rank %d", (int) (intptr_t) args);
+                bz_worker_reply (worker, &request, &reply);
+            }
+        }
+        bz_worker_tick (worker);
+    }
+    zpoller_destroy (&poller);
+    bz_worker_destroy (&worker);
+}
+
+static zmsg_t *
+s_request (const char *service, const char *text, int timeout_ms)
+{
+    bz_client_t *client = bz_client_new (s_config);
+    zmsg_t *request = zmsg_new ();
+    zmsg_addstr (request, text);
+    zmsg_t *reply = bz_client_request (client, service, &request, timeout_ms);
+    bz_client_destroy (&client);
+    return reply;
+}
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    char port [16];
+    snprintf (port, sizeof port, "%d", 20000 + (getpid () % 900) * 32);
+    setenv ("BAZAAR_PORT_BASE", port, 1);
+    setenv ("BAZAAR_HEARTBEAT_MS", "50", 1);
+    setenv ("BAZAAR_QUEUE_WAIT_MS", "300", 1);
+    setenv ("BAZAAR_RETRY_MS", "3000", 1);
+    s_config = bz_config_new ("/nonexistent");
+    return s_config? 0: -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    bz_config_destroy (&s_config);
+    return 0;
+}
+
+static void
+test_request_reaches_worker_and_back (void **state)
+{
+    (void) state;
+    zactor_t *broker = zactor_new (s_broker_actor, s_config);
+    zactor_t *echo = zactor_new (s_echo_actor, (void *) 1);
+    zmsg_t *reply = s_request ("echo", "hello", 2000);
+    assert_non_null (reply);
+    char *text = zmsg_popstr (reply);
+    assert_string_equal (text, "hello");
+    zstr_free (&text);
+    zmsg_destroy (&reply);
+    zactor_destroy (&echo);
+    zactor_destroy (&broker);
+}
+
+static void
+test_service_without_worker_gets_503 (void **state)
+{
+    (void) state;
+    zactor_t *broker = zactor_new (s_broker_actor, s_config);
+    int64_t start = zclock_mono ();
+    zmsg_t *reply = s_request ("nobody", "x", 2000);
+    int64_t waited = zclock_mono () - start;
+    assert_non_null (reply);
+    bz_msg_t error;
+    char why [128];
+    zframe_t *frame = zmsg_first (reply);
+    assert_int_equal (bz_msg_decode_frame (&error, frame, why, sizeof why), BZ_MSG_ERROR);
+    assert_int_equal (error.code, 503);
+    assert_true (waited >= 250 && waited < 1500);
+    zmsg_destroy (&reply);
+    zactor_destroy (&broker);
+}
+
+static void
+test_ranked_service_goes_to_highest_rank (void **state)
+{
+    (void) state;
+    zactor_t *broker = zactor_new (s_broker_actor, s_config);
+    zactor_t *low = zactor_new (s_echo_actor, (void *) 1);
+    zactor_t *high = zactor_new (s_echo_actor, (void *) 2);
+    zclock_sleep (100);
+    for (int i = 0; i < 5; i++) {
+        zmsg_t *reply = s_request ("echo", "x", 2000);
+        assert_non_null (reply);
+        char *rank = zframe_strdup (zmsg_last (reply));
+        assert_string_equal (rank, "rank 2");
+        zstr_free (&rank);
+        zmsg_destroy (&reply);
+    }
+    zactor_destroy (&high);             //  the leader leaves: the next rank takes over
+    zmsg_t *reply = s_request ("echo", "x", 2000);
+    assert_non_null (reply);
+    char *rank = zframe_strdup (zmsg_last (reply));
+    assert_string_equal (rank, "rank 1");
+    zstr_free (&rank);
+    zmsg_destroy (&reply);
+    zactor_destroy (&low);
+    zactor_destroy (&broker);
+}
+
+//  A worker that takes a request and dies silently: the broker must notice it by the
+//  missing heartbeats and give the request to a live worker.
+static void
+test_dead_worker_request_is_requeued (void **state)
+{
+    (void) state;
+    zactor_t *broker = zactor_new (s_broker_actor, s_config);
+    zsock_t *silent = zsock_new_dealer (bz_config_endpoint (s_config, "bus"));
+    bz_msg_t ready;
+    bz_msg_init (&ready, BZ_MSG_WORKER);
+    bz_msg_set_str (ready.service, sizeof ready.service, "echo");
+    ready.count = 10;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addmem (msg, "", 0);
+    zmsg_addstr (msg, BZ_WORKER_PROTO);
+    zmsg_addstr (msg, BZ_READY);
+    zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&ready) });
+    zmsg_send (&msg, silent);
+    zclock_sleep (50);
+
+    //  Both are idle: the silent one registered first and takes the request.
+    zactor_t *echo = zactor_new (s_echo_actor, (void *) 0);
+    zmsg_t *reply = s_request ("echo", "survive", 2000);
+    assert_non_null (reply);
+    char *text = zmsg_popstr (reply);
+    assert_string_equal (text, "survive");
+    zstr_free (&text);
+    zmsg_destroy (&reply);
+    zactor_destroy (&echo);
+    zsock_destroy (&silent);
+    zactor_destroy (&broker);
+}
+
+//  Garbage of every shape must leave the broker serving.
+static void
+test_garbage_is_dropped (void **state)
+{
+    (void) state;
+    zactor_t *broker = zactor_new (s_broker_actor, s_config);
+    zactor_t *echo = zactor_new (s_echo_actor, (void *) 0);
+    zsock_t *rogue = zsock_new_dealer (bz_config_endpoint (s_config, "bus"));
+    const char *shapes [][6] = {
+        { "x" }, { "", "BZC1" }, { "", "BZC1", "echo" }, { "", "BZW1", "\003" },
+        { "", "BZW1", "\001", "not msgpack" }, { "", "BZW1", "\077" }, { "", "NOPE", "a", "b" },
+        { "", "BZW1", "\004" }, { "", "BZC1", "", "id", "body" },
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes [0]; i++) {
+        zmsg_t *msg = zmsg_new ();
+        for (int f = 0; f < 6 && shapes [i][f]; f++)
+            zmsg_addstr (msg, shapes [i][f]);
+        zmsg_send (&msg, rogue);
+    }
+    zmsg_t *reply = s_request ("echo", "still here", 2000);
+    assert_non_null (reply);
+    char *text = zmsg_popstr (reply);
+    assert_string_equal (text, "still here");
+    zstr_free (&text);
+    zmsg_destroy (&reply);
+    zsock_destroy (&rogue);
+    zactor_destroy (&echo);
+    zactor_destroy (&broker);
+}
+
+int
+main (void)
+{
+    setenv ("ZSYS_SIGHANDLER", "false", 1);
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_request_reaches_worker_and_back),
+        cmocka_unit_test (test_service_without_worker_gets_503),
+        cmocka_unit_test (test_ranked_service_goes_to_highest_rank),
+        cmocka_unit_test (test_dead_worker_request_is_requeued),
+        cmocka_unit_test (test_garbage_is_dropped),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
