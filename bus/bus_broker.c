@@ -354,8 +354,8 @@ static void
 s_worker_reply (bus_broker_t *self, worker_t *worker, zmsg_t *msg)
 {
     zframe_t *client = zmsg_pop (msg), *reqid = zmsg_pop (msg);
-    if (client && reqid && zframe_size (client) <= 255 && zframe_size (reqid) <= BZ_REQID_MAX
-    &&  zmsg_size (msg) > 0) {
+    //  An empty body is a valid reply: a list with no items.
+    if (client && reqid && zframe_size (client) <= 255 && zframe_size (reqid) <= BZ_REQID_MAX) {
         char key [KEY_MAX];
         s_request_key (key, client, reqid);
         request_t *request = (request_t *) zhashx_lookup (worker->inflight, key);

@@ -10,6 +10,8 @@ struct _bz_client_t {
     int retry_ms;           //  how long one try waits
     int max_frame;          //  largest reply frame accepted
     uint64_t retries;       //  tries that timed out
+    char service [BZ_SERVICE_MAX + 1];  //  of the request awaiting its reply
+    byte reqid [sizeof (uint64_t)];
 };
 
 static zsock_t *
@@ -64,33 +66,67 @@ s_frame_is (zframe_t *frame, const void *data, size_t size)
     return frame && zframe_size (frame) == size && memcmp (zframe_data (frame), data, size) == 0;
 }
 
-//  Waits until deadline for the reply to reqid; drops anything else (late replies to
-//  earlier tries, garbage). Returns the reply's body frames or NULL.
-static zmsg_t *
-s_wait_reply (bz_client_t *self, const char *service, const byte *reqid, int64_t deadline)
+int
+bz_client_send (bz_client_t *self, const char *service, zmsg_t **request_p)
 {
-    zmq_pollitem_t item = { zsock_resolve (self->socket), 0, ZMQ_POLLIN, 0 };
-    while (true) {
-        int64_t wait = deadline - zclock_mono ();
-        if (wait <= 0 || zmq_poll (&item, 1, (long) wait) <= 0)
-            return NULL;
-        zmsg_t *msg = zmsg_recv (self->socket);
-        if (!msg)
-            return NULL;
-        zframe_t *empty = zmsg_pop (msg), *proto = zmsg_pop (msg);
-        zframe_t *name = zmsg_pop (msg), *id = zmsg_pop (msg);
-        bool mine = s_frame_is (empty, "", 0)
-                 && s_frame_is (proto, BZ_CLIENT_PROTO, strlen (BZ_CLIENT_PROTO))
-                 && s_frame_is (name, service, strlen (service))
-                 && s_frame_is (id, reqid, sizeof (uint64_t));
-        zframe_destroy (&empty);
-        zframe_destroy (&proto);
-        zframe_destroy (&name);
-        zframe_destroy (&id);
-        if (mine)
-            return msg;
+    assert (self && service && request_p && *request_p);
+    zmsg_t *msg = *request_p;
+    *request_p = NULL;
+    if (!self->socket || strlen (service) > BZ_SERVICE_MAX) {
         zmsg_destroy (&msg);
+        return -1;
     }
+    uint64_t sequence = ++self->sequence;
+    memcpy (self->reqid, &sequence, sizeof self->reqid);
+    snprintf (self->service, sizeof self->service, "%s", service);
+    zmsg_pushmem (msg, self->reqid, sizeof self->reqid);
+    zmsg_pushstr (msg, service);
+    zmsg_pushstr (msg, BZ_CLIENT_PROTO);
+    zmsg_pushmem (msg, "", 0);
+    int rc = zmsg_send (&msg, self->socket);
+    zmsg_destroy (&msg);
+    return rc;
+}
+
+zmsg_t *
+bz_client_recv (bz_client_t *self)
+{
+    assert (self);
+    zmsg_t *msg = self->socket? zmsg_recv (self->socket): NULL;
+    if (!msg)
+        return NULL;
+    zframe_t *empty = zmsg_pop (msg), *proto = zmsg_pop (msg);
+    zframe_t *name = zmsg_pop (msg), *id = zmsg_pop (msg);
+    bool mine = s_frame_is (empty, "", 0)
+             && s_frame_is (proto, BZ_CLIENT_PROTO, strlen (BZ_CLIENT_PROTO))
+             && s_frame_is (name, self->service, strlen (self->service))
+             && s_frame_is (id, self->reqid, sizeof self->reqid);
+    zframe_destroy (&empty);
+    zframe_destroy (&proto);
+    zframe_destroy (&name);
+    zframe_destroy (&id);
+    if (!mine)
+        zmsg_destroy (&msg);
+    else
+        memset (self->reqid, 0, sizeof self->reqid);    //  one reply per request
+    return msg;
+}
+
+zsock_t *
+bz_client_socket (bz_client_t *self)
+{
+    assert (self);
+    return self->socket;
+}
+
+void
+bz_client_reset (bz_client_t *self)
+{
+    assert (self);
+    //  The try is lost: a fresh socket drops its queue and any stale replies.
+    self->retries++;
+    zsock_destroy (&self->socket);
+    self->socket = s_connect (self);
 }
 
 zmsg_t *
@@ -99,33 +135,25 @@ bz_client_request (bz_client_t *self, const char *service, zmsg_t **request_p, i
     assert (self && service && request_p && *request_p);
     zmsg_t *request = *request_p;
     *request_p = NULL;
-    byte reqid [sizeof (uint64_t)];
-    uint64_t sequence = ++self->sequence;
-    memcpy (reqid, &sequence, sizeof reqid);
-
     int64_t deadline = zclock_mono () + timeout_ms;
     zmsg_t *reply = NULL;
-    while (!reply && !zsys_interrupted && self->socket) {
-        int64_t now = zclock_mono ();
-        if (now >= deadline)
+    while (!reply && !zsys_interrupted && self->socket && zclock_mono () < deadline) {
+        //  Each try is a new request id, so a late reply to an earlier try is dropped.
+        zmsg_t *copy = zmsg_dup (request);
+        if (bz_client_send (self, service, &copy))
             break;
-        zmsg_t *msg = zmsg_dup (request);
-        zmsg_pushmem (msg, reqid, sizeof reqid);
-        zmsg_pushstr (msg, service);
-        zmsg_pushstr (msg, BZ_CLIENT_PROTO);
-        zmsg_pushmem (msg, "", 0);
-        if (zmsg_send (&msg, self->socket)) {
-            zmsg_destroy (&msg);
-            break;
+        int64_t try_deadline = zclock_mono () + self->retry_ms;
+        if (try_deadline > deadline)
+            try_deadline = deadline;
+        zmq_pollitem_t item = { zsock_resolve (self->socket), 0, ZMQ_POLLIN, 0 };
+        while (!reply) {
+            int64_t wait = try_deadline - zclock_mono ();
+            if (wait <= 0 || zmq_poll (&item, 1, (long) wait) <= 0)
+                break;
+            reply = bz_client_recv (self);
         }
-        int64_t try_deadline = now + self->retry_ms < deadline? now + self->retry_ms: deadline;
-        reply = s_wait_reply (self, service, reqid, try_deadline);
-        if (!reply) {
-            //  The try is lost: a fresh socket drops its queue and any stale replies.
-            self->retries++;
-            zsock_destroy (&self->socket);
-            self->socket = s_connect (self);
-        }
+        if (!reply)
+            bz_client_reset (self);
     }
     zmsg_destroy (&request);
     return reply;

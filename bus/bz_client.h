@@ -20,6 +20,16 @@ void bz_client_destroy (bz_client_t **self_p);
 zmsg_t *bz_client_request (bz_client_t *self, const char *service, zmsg_t **request_p,
                            int timeout_ms);
 
+//  The asynchronous form, for a service that must keep serving while it waits (the
+//  order leader waiting on the catalog): one request at a time. send takes the request;
+//  poll bz_client_socket for input and call recv, which returns the reply's frames, or
+//  NULL for anything else (a late reply to an earlier request). When the caller gives
+//  up waiting, reset reopens the socket (Lazy Pirate); the socket then changes.
+int bz_client_send (bz_client_t *self, const char *service, zmsg_t **request_p);
+zmsg_t *bz_client_recv (bz_client_t *self);
+zsock_t *bz_client_socket (bz_client_t *self);
+void bz_client_reset (bz_client_t *self);
+
 //  Number of tries that timed out since the client was made (for /metrics).
 uint64_t bz_client_retries (bz_client_t *self);
 

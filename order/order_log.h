@@ -1,0 +1,40 @@
+/*  order_log: one replica's durable, dense log of orders in SQLite (WAL).
+    Used by order_server; numbers run 0, 1, 2... with no gap, each order once.  */
+#ifndef ORDER_LOG_H
+#define ORDER_LOG_H
+
+#include <czmq.h>
+#include "bz_msg.h"
+
+typedef struct _order_log_t order_log_t;
+
+//  Opens or creates the log at path. Returns NULL (logged) if SQLite fails.
+order_log_t *order_log_new (const char *path);
+void order_log_destroy (order_log_t **self_p);
+
+//  The last order's number, or -1 for an empty log.
+int64_t order_log_last (order_log_t *self);
+
+//  Appends RECORD messages in one transaction, made durable before it returns.
+//  Their numbers must continue the log densely (last + 1, last + 2...) and their keys
+//  must be new; otherwise nothing is written and it returns -1.
+int order_log_append (order_log_t *self, const bz_msg_t *records, size_t count);
+
+//  Fills record with order number. Returns 0, or -1 if there is no such order.
+int order_log_get (order_log_t *self, int64_t number, bz_msg_t *record);
+
+//  The number of the order with this idempotency key, or -1.
+int64_t order_log_find_key (order_log_t *self, const char *key);
+
+//  Fills up to max RECORDs from number on, ascending. Returns how many.
+size_t order_log_since (order_log_t *self, int64_t number, bz_msg_t *records, size_t max);
+
+//  The highest leader epoch this replica has used or seen; set only raises it.
+int64_t order_log_epoch (order_log_t *self);
+int order_log_set_epoch (order_log_t *self, int64_t epoch);
+
+//  A SHA-1 digest over every order, for checking that replicas hold the same log.
+//  The caller frees the string.
+char *order_log_digest (order_log_t *self);
+
+#endif

@@ -1,0 +1,467 @@
+/*  order_server: the trade pipeline of the order leader, as one event loop.
+    Orders that arrive while a batch is at the catalog form the next batch (group commit).
+
+    Why it is safe (docs/atomicity.md has the whole argument): the catalog applies a
+    batch only if its first number is one past the catalog's last, and records every
+    applied trade with its idempotency key. So a number is never assigned twice, and
+    whenever this replica is unsure what happened (a timeout, a refused batch, a fresh
+    start) it pulls the trades it lacks from the catalog (SINCE) into its log and
+    answers the orders whose keys it finds there, instead of trading them again.   */
+#include "order_server.h"
+#include "order_log.h"
+#include "bz_client.h"
+#include "bz_worker.h"
+#include "bz_crash.h"
+#include "bz_msg.h"
+
+#define BATCH_MAX   1000        //  orders per catalog request, as PROTOCOL.md allows
+#define PENDING_MAX 20000       //  orders waiting for a batch before we answer 503
+
+//  One order on its way, and every request waiting for its answer (retries with the
+//  same key join the first one instead of trading again).
+typedef struct {
+    bz_msg_t order;
+    zlistx_t *waiters;          //  bz_request_t
+} pending_t;
+
+typedef enum { IDLE, TRADING, RECONCILING } stage_t;
+
+struct _order_server_t {
+    int id;
+    order_log_t *log;
+    bz_worker_t *worker;
+    bz_client_t *catalog;       //  asynchronous: the loop keeps heartbeating meanwhile
+    int64_t epoch;
+    zlistx_t *pending;          //  pending_t waiting for the next batch
+    zlistx_t *batch;            //  pending_t at the catalog now
+    zhashx_t *by_key;           //  key → pending_t, for both lists
+    zlistx_t *reads;            //  ORDER_GET beyond our log, answered after reconciling
+    stage_t stage;
+    bool fresh;                 //  log matches the catalog as of the last reconcile
+    int64_t deadline;           //  of the catalog request in flight
+    int64_t calm_until;         //  after a failed reconcile: no new one before this
+    int retry_ms;
+};
+
+static void
+s_pending_destroy (pending_t **self_p)
+{
+    pending_t *self = *self_p;
+    if (!self)
+        return;
+    zlistx_destroy (&self->waiters);
+    free (self);
+    *self_p = NULL;
+}
+
+//  Replies with one message frame to a request and destroys the request.
+static void
+s_reply (order_server_t *self, bz_request_t **request_p, zframe_t *frame)
+{
+    zmsg_t *reply = zmsg_new ();
+    zmsg_append (reply, &frame);
+    bz_worker_reply (self->worker, request_p, &reply);
+}
+
+static void
+s_reply_all (order_server_t *self, pending_t *pending, const bz_msg_t *answer)
+{
+    bz_request_t *request;
+    while ((request = (bz_request_t *) zlistx_detach (pending->waiters, NULL)))
+        s_reply (self, &request, bz_msg_encode (answer));
+}
+
+static void
+s_reply_traded (order_server_t *self, pending_t *pending, int64_t number)
+{
+    bz_msg_t traded;
+    bz_msg_init (&traded, BZ_MSG_TRADED);
+    traded.number = number;
+    bz_msg_set_str (traded.key, sizeof traded.key, pending->order.key);
+    s_reply_all (self, pending, &traded);
+}
+
+static void
+s_forget (order_server_t *self, zlistx_t *list, pending_t *pending)
+{
+    zhashx_delete (self->by_key, pending->order.key);
+    void *handle = zlistx_find (list, pending);
+    if (handle)
+        zlistx_delete (list, handle);       //  destroys pending
+}
+
+static void
+s_handle_order (order_server_t *self, bz_request_t *request, const bz_msg_t *order)
+{
+    if (!*order->name || !*order->key
+    ||  (!streq (order->side, "buy") && !streq (order->side, "sell"))
+    ||  order->quantity < 1 || order->quantity > 1000000) {
+        s_reply (self, &request, bz_msg_error (400, "order needs a name, a side buy or sell, "
+                                                     "a quantity from 1 to 1000000 and a key"));
+        return;
+    }
+    int64_t number = order_log_find_key (self->log, order->key);
+    pending_t *pending = (pending_t *) zhashx_lookup (self->by_key, order->key);
+    if (number >= 0) {
+        bz_msg_t traded;
+        bz_msg_init (&traded, BZ_MSG_TRADED);
+        traded.number = number;
+        bz_msg_set_str (traded.key, sizeof traded.key, order->key);
+        s_reply (self, &request, bz_msg_encode (&traded));
+    }
+    else
+    if (pending)
+        zlistx_add_end (pending->waiters, request);
+    else
+    if (zlistx_size (self->pending) >= PENDING_MAX)
+        s_reply (self, &request, bz_msg_error (503, "order service overloaded"));
+    else {
+        pending = (pending_t *) zmalloc (sizeof (pending_t));
+        pending->order = *order;
+        pending->waiters = zlistx_new ();
+        zlistx_set_destructor (pending->waiters, (zlistx_destructor_fn *) bz_request_destroy);
+        zlistx_add_end (pending->waiters, request);
+        zlistx_add_end (self->pending, pending);
+        zhashx_insert (self->by_key, order->key, pending);
+    }
+}
+
+static void
+s_handle_get (order_server_t *self, bz_request_t *request, int64_t number)
+{
+    bz_msg_t record;
+    if (order_log_get (self->log, number, &record) == 0)
+        s_reply (self, &request, bz_msg_encode (&record));
+    else {
+        //  Another leader may have taken orders we have not seen: ask the catalog first.
+        zlistx_add_end (self->reads, request);
+        self->fresh = false;
+    }
+}
+
+static void
+s_handle_request (order_server_t *self, bz_request_t *request)
+{
+    bz_msg_t msg;
+    char error [128];
+    bz_msg_id_t id = zmsg_size (request->body) == 1
+                   ? bz_msg_decode_frame (&msg, zmsg_first (request->body), error, sizeof error)
+                   : BZ_MSG_NONE;
+    if (id == BZ_MSG_ORDER)
+        s_handle_order (self, request, &msg);
+    else
+    if (id == BZ_MSG_ORDER_GET)
+        s_handle_get (self, request, msg.number);
+    else
+        s_reply (self, &request, bz_msg_error (400, "order service: %s",
+                 id == BZ_MSG_NONE? error: "unexpected message"));
+}
+
+static void
+s_send_catalog (order_server_t *self, zmsg_t **request_p, stage_t stage)
+{
+    bz_client_send (self->catalog, "catalog", request_p);
+    self->stage = stage;
+    self->deadline = zclock_mono () + self->retry_ms;
+}
+
+static void
+s_start_reconcile (order_server_t *self)
+{
+    bz_msg_t since;
+    bz_msg_init (&since, BZ_MSG_SINCE);
+    since.number = order_log_last (self->log) + 1;
+    since.count = BATCH_MAX;
+    zmsg_t *request = zmsg_new ();
+    zmsg_append (request, &(zframe_t *) { bz_msg_encode (&since) });
+    s_send_catalog (self, &request, RECONCILING);
+}
+
+static void
+s_start_batch (order_server_t *self)
+{
+    bz_msg_t header;
+    bz_msg_init (&header, BZ_MSG_BATCH);
+    header.epoch = self->epoch;
+    header.number = order_log_last (self->log) + 1;
+    zmsg_t *request = zmsg_new ();
+    pending_t *pending;
+    while (header.count < BATCH_MAX
+       && (pending = (pending_t *) zlistx_detach (self->pending, NULL))) {
+        zlistx_add_end (self->batch, pending);
+        zmsg_append (request, &(zframe_t *) { bz_msg_encode (&pending->order) });
+        header.count++;
+    }
+    zmsg_prepend (request, &(zframe_t *) { bz_msg_encode (&header) });
+    s_send_catalog (self, &request, TRADING);
+}
+
+//  Puts the batch back in front of the queue: its fate is unknown or it was refused,
+//  and the next reconcile will tell which of its orders the catalog applied.
+static void
+s_requeue_batch (order_server_t *self)
+{
+    pending_t *pending;
+    while ((pending = (pending_t *) zlistx_last (self->batch))) {
+        zlistx_detach_cur (self->batch);
+        zlistx_add_start (self->pending, pending);
+    }
+    self->fresh = false;
+}
+
+//  Decodes every frame of a catalog reply into msgs (at most max). Returns the count,
+//  or -1 if a frame is malformed or there are too many.
+static int
+s_decode_reply (zmsg_t *reply, bz_msg_t *msgs, size_t max)
+{
+    size_t count = 0;
+    char error [128];
+    for (zframe_t *frame = zmsg_first (reply); frame; frame = zmsg_next (reply)) {
+        if (count == max || bz_msg_decode_frame (&msgs [count], frame, error, sizeof error) == BZ_MSG_NONE) {
+            zsys_warning ("order: malformed catalog reply (%s)", count == max? "too many frames": error);
+            return -1;
+        }
+        count++;
+    }
+    return (int) count;
+}
+
+//  An epoch above every epoch seen, unique to this replica (low 4 bits = id).
+static void
+s_raise_epoch (order_server_t *self, int64_t seen)
+{
+    int64_t epoch = ((seen >> 4) + 1) << 4 | self->id;
+    if (epoch > self->epoch && order_log_set_epoch (self->log, epoch) == 0) {
+        zsys_info ("order %d: leader epoch %" PRId64, self->id, epoch);
+        self->epoch = epoch;
+    }
+}
+
+//  The catalog's answer to a batch: one result per order, or a refusal of the batch.
+static void
+s_on_batch_reply (order_server_t *self, zmsg_t *reply)
+{
+    size_t count = zlistx_size (self->batch);
+    bz_msg_t *results = (bz_msg_t *) calloc (count + 1, sizeof (bz_msg_t));
+    int decoded = s_decode_reply (reply, results, count + 1);
+    if (decoded == 1 && results [0].id == BZ_MSG_BATCH) {
+        zsys_info ("order %d: catalog refused batch at %" PRId64 " (it expects %" PRId64 ", epoch %" PRId64 ")",
+                   self->id, order_log_last (self->log) + 1, results [0].number, results [0].epoch);
+        if (results [0].epoch > self->epoch)
+            s_raise_epoch (self, results [0].epoch);
+        s_requeue_batch (self);
+        free (results);
+        return;
+    }
+    //  Check the whole answer before acting on any of it.
+    bz_msg_t *records = (bz_msg_t *) calloc (count + 1, sizeof (bz_msg_t));
+    size_t traded = 0;
+    bool valid = decoded == (int) count;
+    pending_t *pending = (pending_t *) zlistx_first (self->batch);
+    for (size_t i = 0; valid && i < count; i++, pending = (pending_t *) zlistx_next (self->batch)) {
+        if (results [i].id == BZ_MSG_TRADED && streq (results [i].key, pending->order.key)
+        &&  results [i].number == order_log_last (self->log) + 1 + (int64_t) traded) {
+            bz_msg_init (&records [traded], BZ_MSG_RECORD);
+            records [traded].number = results [i].number;
+            bz_msg_set_str (records [traded].name, sizeof records [traded].name, pending->order.name);
+            bz_msg_set_str (records [traded].side, sizeof records [traded].side, pending->order.side);
+            records [traded].quantity = pending->order.quantity;
+            bz_msg_set_str (records [traded].key, sizeof records [traded].key, pending->order.key);
+            traded++;
+        }
+        else
+        if (results [i].id != BZ_MSG_ERROR)
+            valid = false;
+    }
+    if (!valid)
+        s_requeue_batch (self);             //  the reconcile sorts it out
+    else {
+        bz_crash_point ("order.after_catalog");
+        if (order_log_append (self->log, records, traded)) {
+            //  The catalog holds these trades; a restart pulls them in by reconciling.
+            zsys_error ("order %d: cannot write the order log; exiting", self->id);
+            exit (1);
+        }
+        bz_crash_point ("order.after_log");
+        for (size_t i = 0; i < count; i++) {
+            pending = (pending_t *) zlistx_first (self->batch);
+            if (results [i].id == BZ_MSG_TRADED)
+                s_reply_traded (self, pending, results [i].number);
+            else
+                s_reply_all (self, pending, &results [i]);
+            s_forget (self, self->batch, pending);
+        }
+    }
+    free (records);
+    free (results);
+}
+
+//  Answers the pending orders that the catalog turns out to have applied already.
+static void
+s_answer_known (order_server_t *self)
+{
+    pending_t *pending = (pending_t *) zlistx_first (self->pending);
+    while (pending) {
+        pending_t *next = (pending_t *) zlistx_next (self->pending);
+        int64_t number = order_log_find_key (self->log, pending->order.key);
+        if (number >= 0) {
+            s_reply_traded (self, pending, number);
+            s_forget (self, self->pending, pending);
+        }
+        pending = next;
+    }
+    bz_request_t *request;
+    while ((request = (bz_request_t *) zlistx_detach (self->reads, NULL))) {
+        bz_msg_t get, record;
+        char error [128];
+        bz_msg_decode_frame (&get, zmsg_first (request->body), error, sizeof error);
+        if (order_log_get (self->log, get.number, &record) == 0)
+            s_reply (self, &request, bz_msg_encode (&record));
+        else
+            s_reply (self, &request, bz_msg_error (404, "order not found"));
+    }
+}
+
+//  The catalog's trades from our last number on: they go into our log as they are.
+static void
+s_on_since_reply (order_server_t *self, zmsg_t *reply)
+{
+    bz_msg_t *records = (bz_msg_t *) calloc (BATCH_MAX, sizeof (bz_msg_t));
+    int count = s_decode_reply (reply, records, BATCH_MAX);
+    bool valid = count >= 0;
+    for (int i = 0; valid && i < count; i++)
+        valid = records [i].id == BZ_MSG_RECORD;
+    if (valid && count > 0 && order_log_append (self->log, records, (size_t) count) == 0)
+        zsys_info ("order %d: took %d orders from the catalog, last is now %" PRId64,
+                   self->id, count, order_log_last (self->log));
+    else
+    if (count != 0)
+        valid = false;
+    free (records);
+    if (valid && count == BATCH_MAX)
+        s_start_reconcile (self);           //  there is more
+    else
+    if (valid) {
+        self->fresh = true;
+        s_answer_known (self);
+    }
+    else {
+        zsys_warning ("order %d: the catalog's answer to SINCE was not a list of trades", self->id);
+        self->calm_until = zclock_mono () + 100;
+    }
+}
+
+static void
+s_on_catalog (order_server_t *self)
+{
+    zmsg_t *reply = bz_client_recv (self->catalog);
+    if (!reply)
+        return;                             //  a late reply to a request we gave up on
+    stage_t stage = self->stage;
+    self->stage = IDLE;
+    if (stage == TRADING)
+        s_on_batch_reply (self, reply);
+    else
+    if (stage == RECONCILING)
+        s_on_since_reply (self, reply);
+    zmsg_destroy (&reply);
+}
+
+//  What to do next when nothing is at the catalog.
+static void
+s_advance (order_server_t *self)
+{
+    if (self->stage != IDLE || zclock_mono () < self->calm_until)
+        return;
+    if (!self->fresh || zlistx_size (self->reads))
+        s_start_reconcile (self);
+    else
+    if (zlistx_size (self->pending))
+        s_start_batch (self);
+}
+
+order_server_t *
+order_server_new (bz_config_t *config, int id)
+{
+    assert (config);
+    if (id < 1 || id > 9)
+        return NULL;
+    order_server_t *self = (order_server_t *) zmalloc (sizeof (order_server_t));
+    self->id = id;
+    self->retry_ms = (int) bz_config_int (config, "retry_ms");
+    char file [32];
+    snprintf (file, sizeof file, "order%d.db", id);
+    self->log = order_log_new (bz_config_path (config, file));
+    self->catalog = bz_client_new (config);
+    self->worker = bz_worker_new (config, "order", id);
+    self->pending = zlistx_new ();
+    zlistx_set_destructor (self->pending, (zlistx_destructor_fn *) s_pending_destroy);
+    self->batch = zlistx_new ();
+    zlistx_set_destructor (self->batch, (zlistx_destructor_fn *) s_pending_destroy);
+    self->by_key = zhashx_new ();
+    self->reads = zlistx_new ();
+    zlistx_set_destructor (self->reads, (zlistx_destructor_fn *) bz_request_destroy);
+    if (!self->log || !self->catalog || !self->worker) {
+        order_server_destroy (&self);
+        return NULL;
+    }
+    self->epoch = order_log_epoch (self->log);
+    s_raise_epoch (self, self->epoch);
+    zsys_info ("order %d: log holds orders 0..%" PRId64, id, order_log_last (self->log));
+    return self;
+}
+
+void
+order_server_destroy (order_server_t **self_p)
+{
+    assert (self_p);
+    order_server_t *self = *self_p;
+    if (!self)
+        return;
+    zhashx_destroy (&self->by_key);
+    zlistx_destroy (&self->pending);
+    zlistx_destroy (&self->batch);
+    zlistx_destroy (&self->reads);
+    bz_worker_destroy (&self->worker);
+    bz_client_destroy (&self->catalog);
+    order_log_destroy (&self->log);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+order_server_run (order_server_t *self)
+{
+    assert (self);
+    while (!zsys_interrupted) {
+        zmq_pollitem_t items [] = {
+            { zsock_resolve (bz_worker_socket (self->worker)), 0, ZMQ_POLLIN, 0 },
+            { zsock_resolve (bz_client_socket (self->catalog)), 0, ZMQ_POLLIN, 0 },
+        };
+        int64_t now = zclock_mono ();
+        long timeout = bz_worker_tick_ms (self->worker);
+        if (self->calm_until > now && self->calm_until - now < timeout)
+            timeout = (long) (self->calm_until - now);
+        if (self->stage != IDLE && self->deadline - now < timeout)
+            timeout = self->deadline > now? (long) (self->deadline - now): 0;
+        if (zmq_poll (items, 2, timeout) < 0)
+            break;
+        for (int i = 0; i < 1000 && (zsock_events (bz_worker_socket (self->worker)) & ZMQ_POLLIN); i++) {
+            bz_request_t *request = bz_worker_recv (self->worker);
+            if (request)
+                s_handle_request (self, request);
+        }
+        if (items [1].revents & ZMQ_POLLIN)
+            s_on_catalog (self);
+        if (self->stage != IDLE && zclock_mono () >= self->deadline) {
+            zsys_warning ("order %d: catalog did not answer in %d ms", self->id, self->retry_ms);
+            bz_client_reset (self->catalog);
+            if (self->stage == TRADING)
+                s_requeue_batch (self);
+            self->stage = IDLE;
+            self->fresh = false;
+        }
+        s_advance (self);
+        bz_worker_tick (self->worker);
+    }
+}
