@@ -26,6 +26,7 @@ typedef struct {
     int credit;
     zhashx_t *inflight;         //  client+reqid → request_t, kept for requeueing
     int64_t expires;
+    int64_t epoch;              //  leader epoch the worker last announced
 } worker_t;
 
 struct _service_t {
@@ -34,6 +35,7 @@ struct _service_t {
     zlistx_t *queue;            //  request_t waiting for a worker
     uint64_t requests;
     int leader_rank;            //  last announced highest rank (0: none)
+    int64_t leader_epoch;       //  and the epoch that worker announced
 };
 
 struct _bus_broker_t {
@@ -163,20 +165,44 @@ s_send_worker (bus_broker_t *self, worker_t *worker, const char *command, zmsg_t
     s_route (self, worker->address, &msg);
 }
 
-//  Announces a change of the highest-ranked worker of a ranked service (the order leader).
+//  A heartbeat tells a worker who leads its service: WORKER{service, rank, count=epoch}.
+static void
+s_heartbeat (bus_broker_t *self, worker_t *worker)
+{
+    bz_msg_t leader;
+    bz_msg_init (&leader, BZ_MSG_WORKER);
+    bz_msg_set_str (leader.service, sizeof leader.service, worker->service->name);
+    leader.rank = worker->service->leader_rank;
+    leader.count = worker->service->leader_epoch;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&leader) });
+    s_send_worker (self, worker, BZ_HEARTBEAT, msg);
+}
+
+//  Announces a change of the highest-ranked worker of a ranked service (the order
+//  leader) or of its epoch, on the monitor and at once to the service's workers.
 static void
 s_check_leader (bus_broker_t *self, service_t *service)
 {
-    int top = 0;
+    worker_t *top = NULL;
     for (worker_t *w = (worker_t *) zlistx_first (service->workers); w;
          w = (worker_t *) zlistx_next (service->workers))
-        if (w->rank > top)
-            top = w->rank;
-    if (top != service->leader_rank) {
-        zsys_info ("service %s: leader is now rank %d (was %d)", service->name, top, service->leader_rank);
-        service->leader_rank = top;
-        s_publish (self, "leader", service->name, top, 0);
-    }
+        if (w->rank > 0 && (!top || w->rank > top->rank))
+            top = w;
+    int rank = top? top->rank: 0;
+    int64_t epoch = top? top->epoch: 0;
+    if (rank == service->leader_rank && epoch == service->leader_epoch)
+        return;
+    if (rank != service->leader_rank)
+        zsys_info ("service %s: leader is now rank %d (was %d)", service->name, rank, service->leader_rank);
+    else
+        zsys_info ("service %s: leader rank %d is at epoch %" PRId64, service->name, rank, epoch);
+    service->leader_rank = rank;
+    service->leader_epoch = epoch;
+    s_publish (self, "leader", service->name, rank, epoch);
+    for (worker_t *w = (worker_t *) zlistx_first (service->workers); w;
+         w = (worker_t *) zlistx_next (service->workers))
+        s_heartbeat (self, w);
 }
 
 static service_t *
@@ -371,6 +397,20 @@ s_worker_reply (bus_broker_t *self, worker_t *worker, zmsg_t *msg)
     s_dispatch (self, worker->service);
 }
 
+//  A heartbeat may carry WORKER{count=epoch}: the epoch a leader announces.
+static void
+s_worker_heartbeat (bus_broker_t *self, worker_t *worker, zmsg_t *msg)
+{
+    zframe_t *frame = zmsg_first (msg);
+    bz_msg_t info;
+    char error [128];
+    if (frame && bz_msg_decode_frame (&info, frame, error, sizeof error) == BZ_MSG_WORKER
+    &&  info.count != worker->epoch) {
+        worker->epoch = info.count;
+        s_check_leader (self, worker->service);
+    }
+}
+
 static void
 s_worker_message (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
 {
@@ -392,6 +432,9 @@ s_worker_message (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
         if (worker)
             s_worker_delete (self, worker, true);
     }
+    else
+    if (command && streq (command, BZ_HEARTBEAT) && worker)
+        s_worker_heartbeat (self, worker, msg);
     else
     if (command && (streq (command, BZ_HEARTBEAT) || streq (command, BZ_REPLY))) {
         if (!worker) {                  //  it thinks it is registered: we restarted
@@ -440,7 +483,7 @@ s_housekeeping (bus_broker_t *self)
         if (now >= w->expires)
             zlistx_add_end (dead, w);
         else
-            s_send_worker (self, w, BZ_HEARTBEAT, NULL);
+            s_heartbeat (self, w);
     }
     for (worker_t *w = (worker_t *) zlistx_first (dead); w; w = (worker_t *) zlistx_next (dead))
         s_worker_delete (self, w, true);
@@ -449,15 +492,18 @@ s_housekeeping (bus_broker_t *self)
     bool stats = now >= self->stats_at;
     for (service_t *s = (service_t *) zhashx_first (self->services); s;
          s = (service_t *) zhashx_next (self->services)) {
-        request_t *r = (request_t *) zlistx_first (s->queue);
-        while (r) {
-            request_t *next = (request_t *) zlistx_next (s->queue);
-            if (now >= r->expires) {
-                s_reply_error (self, r, s->name, 503, "no live worker for this service");
-                zlistx_delete (s->queue, zlistx_find (s->queue, r));
-            }
-            r = next;
+        //  Collect first: deleting the node under the list's cursor breaks zlistx_next.
+        zlistx_t *expired = zlistx_new ();
+        for (request_t *r = (request_t *) zlistx_first (s->queue); r;
+             r = (request_t *) zlistx_next (s->queue))
+            if (now >= r->expires)
+                zlistx_add_end (expired, r);
+        for (request_t *r = (request_t *) zlistx_first (expired); r;
+             r = (request_t *) zlistx_next (expired)) {
+            s_reply_error (self, r, s->name, 503, "no live worker for this service");
+            zlistx_delete (s->queue, zlistx_find (s->queue, r));
         }
+        zlistx_destroy (&expired);
         if (stats)
             s_publish (self, "stats", s->name, 0, (int64_t) s->requests);
     }

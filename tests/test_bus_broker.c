@@ -59,12 +59,15 @@ s_request (const char *service, const char *text, int timeout_ms)
     return reply;
 }
 
+//  Every test gets its own ports: a port closed by the previous test's broker may not
+//  be free again yet, and other test runs may share the machine.
 static int
 s_setup (void **state)
 {
     (void) state;
+    static int test_index = 0;
     char port [16];
-    snprintf (port, sizeof port, "%d", 20000 + (getpid () % 900) * 32);
+    snprintf (port, sizeof port, "%d", 20000 + ((getpid () * 7 + test_index++) % 380) * 32);
     setenv ("BAZAAR_PORT_BASE", port, 1);
     setenv ("BAZAAR_HEARTBEAT_MS", "50", 1);
     setenv ("BAZAAR_QUEUE_WAIT_MS", "300", 1);
@@ -176,6 +179,34 @@ test_dead_worker_request_is_requeued (void **state)
     zactor_destroy (&broker);
 }
 
+//  Several requests expiring in one housekeeping pass: the broker once freed the list
+//  node under its cursor here (found by ASan when the catalog was down).
+static void
+test_many_queued_requests_expire_together (void **state)
+{
+    (void) state;
+    zactor_t *broker = zactor_new (s_broker_actor, s_config);
+    bz_client_t *clients [5];
+    for (int i = 0; i < 5; i++) {
+        clients [i] = bz_client_new (s_config);
+        zmsg_t *request = zmsg_new ();
+        zmsg_addstr (request, "anyone?");
+        assert_int_equal (bz_client_send (clients [i], "nobody", &request), 0);
+    }
+    for (int i = 0; i < 5; i++) {
+        zsock_set_rcvtimeo (bz_client_socket (clients [i]), 2000);
+        zmsg_t *reply = bz_client_recv (clients [i]);
+        assert_non_null (reply);
+        bz_msg_t error;
+        char why [128];
+        assert_int_equal (bz_msg_decode_frame (&error, zmsg_first (reply), why, sizeof why), BZ_MSG_ERROR);
+        assert_int_equal (error.code, 503);
+        zmsg_destroy (&reply);
+        bz_client_destroy (&clients [i]);
+    }
+    zactor_destroy (&broker);
+}
+
 //  Garbage of every shape must leave the broker serving.
 static void
 test_garbage_is_dropped (void **state)
@@ -211,11 +242,12 @@ main (void)
 {
     setenv ("ZSYS_SIGHANDLER", "false", 1);
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (test_request_reaches_worker_and_back),
-        cmocka_unit_test (test_service_without_worker_gets_503),
-        cmocka_unit_test (test_ranked_service_goes_to_highest_rank),
-        cmocka_unit_test (test_dead_worker_request_is_requeued),
-        cmocka_unit_test (test_garbage_is_dropped),
+        cmocka_unit_test_setup_teardown (test_request_reaches_worker_and_back, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_service_without_worker_gets_503, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_ranked_service_goes_to_highest_rank, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_dead_worker_request_is_requeued, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_many_queued_requests_expire_together, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_garbage_is_dropped, s_setup, s_teardown),
     };
-    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+    return cmocka_run_group_tests (tests, NULL, NULL);
 }
