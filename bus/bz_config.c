@@ -11,10 +11,10 @@
     K (cache,              "on")          \
     K (cache_size,         "8")           \
     K (heartbeat_ms,       "100")         \
-    K (liveness,           "3")           \
+    K (liveness,           "5")           \
     K (request_timeout_ms, "3000")        \
     K (retry_ms,           "1000")         \
-    K (queue_wait_ms,      "1000")        \
+    K (queue_wait_ms,      "500")        \
     K (queue_max,          "10000")       \
     K (worker_credit,      "128")         \
     K (max_frame,          "4096")        \
@@ -73,6 +73,17 @@ bz_config_new (const char *path)
         self->value [i] = strdup (value? value: s_keys [i].fallback);
     }
     zconfig_destroy (&root);
+    //  Made now, so that threads may look endpoints up concurrently later.
+    const char *fixed [] = { "bus", "monitor", "catalog" };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed [0]; i++)
+        bz_config_endpoint (self, fixed [i]);
+    for (int replica = 1; replica <= 9; replica++) {
+        char name [32];
+        snprintf (name, sizeof name, "order%d", replica);
+        bz_config_endpoint (self, name);
+        snprintf (name, sizeof name, "order%d.sync", replica);
+        bz_config_endpoint (self, name);
+    }
     return self;
 }
 

@@ -23,10 +23,11 @@ bool bz_config_on (bz_config_t *self, const char *key);
 //  "bus" (broker ROUTER), "monitor" (broker PUB), "catalog" (catalog PUB),
 //  "orderN" (replica N's replication PUB), "orderN.sync" (replica N's ROUTER for acks
 //  and catch-up). Returns NULL for an unknown name. The string lives as long as self.
+//  Safe to call from several threads: every endpoint is made by bz_config_new.
 const char *bz_config_endpoint (bz_config_t *self, const char *name);
 
 //  A path inside the data directory, e.g. bz_config_path (cfg, "catalog.db").
-//  The string lives as long as self.
+//  The string lives as long as self. Not thread-safe: call it from one thread.
 const char *bz_config_path (bz_config_t *self, const char *file);
 
 #endif

@@ -13,6 +13,9 @@ struct _bz_worker_t {
     int liveness;
     int64_t heartbeat_at;       //  when we next owe the broker a heartbeat
     int64_t broker_expires;     //  when the broker counts as gone
+    int leader;                 //  leader rank, from the broker's heartbeats
+    int64_t leader_epoch;
+    int64_t epoch;              //  ours, announced in heartbeats
 };
 
 void
@@ -44,6 +47,22 @@ s_send (bz_worker_t *self, const char *command, zmsg_t *msg)
 }
 
 static void
+s_send_heartbeat (bz_worker_t *self)
+{
+    zmsg_t *msg = NULL;
+    if (self->epoch > 0) {
+        bz_msg_t info;
+        bz_msg_init (&info, BZ_MSG_WORKER);
+        bz_msg_set_str (info.service, sizeof info.service, self->service);
+        info.rank = self->rank;
+        info.count = self->epoch;
+        msg = zmsg_new ();
+        zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&info) });
+    }
+    s_send (self, BZ_HEARTBEAT, msg);
+}
+
+static void
 s_send_ready (bz_worker_t *self)
 {
     bz_msg_t ready;
@@ -55,6 +74,8 @@ s_send_ready (bz_worker_t *self)
     zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&ready) });
     s_send (self, BZ_READY, msg);
     self->broker_expires = zclock_mono () + (int64_t) self->heartbeat_ms * self->liveness;
+    if (self->epoch > 0)
+        s_send_heartbeat (self);        //  a new broker learns our epoch at once
 }
 
 bz_worker_t *
@@ -134,8 +155,19 @@ bz_worker_recv (bz_worker_t *self)
         msg = NULL;
     }
     else
-    if (streq (command, BZ_DISCONNECT))
+    if (streq (command, BZ_HEARTBEAT) && zmsg_size (msg) == 1) {
+        bz_msg_t info;
+        char error [128];
+        if (bz_msg_decode_frame (&info, zmsg_first (msg), error, sizeof error) == BZ_MSG_WORKER
+        &&  info.rank <= INT_MAX) {
+            self->leader = (int) info.rank;
+            self->leader_epoch = info.count;
+        }
+    }
+    else
+    if (streq (command, BZ_DISCONNECT)) {
         s_send_ready (self);            //  the broker does not know us (it restarted)
+    }
     else
     if (!streq (command, BZ_HEARTBEAT))
         zsys_warning ("worker %s: dropped an unknown command from the broker", self->service);
@@ -170,7 +202,31 @@ bz_worker_tick (bz_worker_t *self)
     }
     else
     if (now >= self->heartbeat_at)
-        s_send (self, BZ_HEARTBEAT, NULL);
+        s_send_heartbeat (self);
+}
+
+int
+bz_worker_leader (bz_worker_t *self)
+{
+    assert (self);
+    return bz_worker_connected (self)? self->leader: 0;
+}
+
+int64_t
+bz_worker_leader_epoch (bz_worker_t *self)
+{
+    assert (self);
+    return self->leader_epoch;
+}
+
+void
+bz_worker_set_epoch (bz_worker_t *self, int64_t epoch)
+{
+    assert (self);
+    if (epoch != self->epoch) {
+        self->epoch = epoch;
+        s_send_heartbeat (self);
+    }
 }
 
 int

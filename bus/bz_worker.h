@@ -40,6 +40,16 @@ void bz_worker_reply (bz_worker_t *self, bz_request_t **request_p, zmsg_t **repl
 void bz_worker_tick (bz_worker_t *self);
 int bz_worker_tick_ms (bz_worker_t *self);
 
+//  The rank of the live worker the broker routes this service to (the leader of a
+//  ranked service) and that worker's announced epoch, as of the broker's last
+//  heartbeat; 0 when unknown.
+int bz_worker_leader (bz_worker_t *self);
+int64_t bz_worker_leader_epoch (bz_worker_t *self);
+
+//  Announces this worker's epoch to the broker (in every heartbeat, and at once),
+//  which publishes it on the monitor stream while this worker leads.
+void bz_worker_set_epoch (bz_worker_t *self, int64_t epoch);
+
 //  True while the broker has been heard from within the liveness window.
 bool bz_worker_connected (bz_worker_t *self);
 
