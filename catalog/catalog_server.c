@@ -1,0 +1,349 @@
+/*  catalog_server: serves the catalog section of schemas/PROTOCOL.md over the bus and
+    publishes INVALIDATE / HEARTBEAT on the catalog PUB stream. Single-threaded.         */
+#include "catalog_server.h"
+#include "bz_worker.h"
+#include "bz_msg.h"
+#include "bz_crash.h"
+
+struct _catalog_server_t {
+    catalog_store_t *store;             //  not owned
+    bz_worker_t *worker;
+    zsock_t *publisher;                 //  PUB: invalidations and heartbeats
+    char publisher_id [41];
+    int64_t seq;                        //  of the next published message
+    int heartbeat_ms;
+    catalog_order_t *orders;            //  CATALOG_BATCH_MAX, reused by every batch
+    catalog_result_t *results;          //  CATALOG_BATCH_MAX, outcome of the last batch
+    size_t pending;                     //  results of a committed batch not yet published
+    catalog_trade_t *trades;            //  CATALOG_SINCE_MAX, reused by every SINCE
+};
+
+static int
+s_bind_publisher (catalog_server_t *self, bz_config_t *config)
+{
+    const char *endpoint = bz_config_endpoint (config, "catalog");
+    self->publisher = zsock_new (ZMQ_PUB);
+    if (!self->publisher)
+        return -1;
+    //  A burst of invalidations must not be dropped at the default HWM of 1000.
+    zsock_set_sndhwm (self->publisher, 100000);
+    if (zsock_bind (self->publisher, "%s", endpoint) < 0) {
+        zsys_error ("catalog: cannot bind PUB at %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    return 0;
+}
+
+catalog_server_t *
+catalog_server_new (bz_config_t *config, catalog_store_t *store)
+{
+    assert (config && store);
+    catalog_server_t *self = (catalog_server_t *) zmalloc (sizeof (catalog_server_t));
+    self->store = store;
+    self->heartbeat_ms = (int) bz_config_int (config, "heartbeat_ms");
+    self->orders = (catalog_order_t *) zmalloc (CATALOG_BATCH_MAX * sizeof (catalog_order_t));
+    self->results = (catalog_result_t *) zmalloc (CATALOG_BATCH_MAX * sizeof (catalog_result_t));
+    self->trades = (catalog_trade_t *) zmalloc (CATALOG_SINCE_MAX * sizeof (catalog_trade_t));
+    zuuid_t *uuid = zuuid_new ();
+    snprintf (self->publisher_id, sizeof self->publisher_id, "%s", zuuid_str_canonical (uuid));
+    zuuid_destroy (&uuid);
+    if (s_bind_publisher (self, config)
+    ||  !(self->worker = bz_worker_new (config, "catalog", 0))) {
+        zsys_error ("catalog: cannot start the service");
+        catalog_server_destroy (&self);
+    }
+    return self;
+}
+
+void
+catalog_server_destroy (catalog_server_t **self_p)
+{
+    assert (self_p);
+    catalog_server_t *self = *self_p;
+    if (!self)
+        return;
+    bz_worker_destroy (&self->worker);
+    zsock_destroy (&self->publisher);
+    free (self->orders);
+    free (self->results);
+    free (self->trades);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+catalog_server_publisher (catalog_server_t *self)
+{
+    assert (self);
+    return self->publisher_id;
+}
+
+//  --------------------------------------------------------------------------
+//  The PUB stream: one seq counter over invalidations and heartbeats.
+
+static void
+s_publish (catalog_server_t *self, const char *topic, bz_msg_t *msg)
+{
+    bz_msg_set_str (msg->publisher, sizeof msg->publisher, self->publisher_id);
+    msg->seq = self->seq++;
+    zmsg_t *out = zmsg_new ();
+    zmsg_addstr (out, topic);
+    zmsg_append (out, &(zframe_t *) { bz_msg_encode (msg) });
+    if (zmsg_send (&out, self->publisher))
+        zmsg_destroy (&out);
+}
+
+static void
+s_publish_heartbeat (catalog_server_t *self)
+{
+    bz_msg_t msg;
+    bz_msg_init (&msg, BZ_MSG_HEARTBEAT);
+    s_publish (self, "hb", &msg);
+}
+
+void
+catalog_server_publish (catalog_server_t *self)
+{
+    assert (self);
+    for (size_t i = 0; i < self->pending; i++) {
+        const catalog_result_t *result = &self->results [i];
+        if (result->code != 200)
+            continue;
+        bz_msg_t msg;
+        bz_msg_init (&msg, BZ_MSG_INVALIDATE);
+        bz_msg_set_str (msg.name, sizeof msg.name, result->stock.name);
+        msg.price = result->stock.price;
+        msg.quantity = result->stock.quantity;
+        msg.volume = result->stock.volume;
+        s_publish (self, "inv", &msg);
+    }
+    self->pending = 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Requests: each handler appends its reply frames to reply.
+
+static void
+s_append (zmsg_t *reply, const bz_msg_t *msg)
+{
+    zmsg_append (reply, &(zframe_t *) { bz_msg_encode (msg) });
+}
+
+static void
+s_append_stock (zmsg_t *reply, const catalog_stock_t *stock)
+{
+    bz_msg_t msg;
+    bz_msg_init (&msg, BZ_MSG_STOCK);
+    bz_msg_set_str (msg.name, sizeof msg.name, stock->name);
+    msg.price = stock->price;
+    msg.quantity = stock->quantity;
+    msg.volume = stock->volume;
+    s_append (reply, &msg);
+}
+
+static void
+s_handle_lookup (catalog_server_t *self, const bz_msg_t *request, zmsg_t *reply)
+{
+    const catalog_stock_t *stock = catalog_store_lookup (self->store, request->name);
+    if (stock)
+        s_append_stock (reply, stock);
+    else
+        zmsg_append (reply, &(zframe_t *) { bz_msg_error (404, "unknown stock") });
+}
+
+static void
+s_handle_list (catalog_server_t *self, zmsg_t *reply)
+{
+    size_t count = 0;
+    const catalog_stock_t *stocks = catalog_store_list (self->store, &count);
+    for (size_t i = 0; i < count; i++)
+        s_append_stock (reply, &stocks [i]);
+}
+
+static void
+s_handle_since (catalog_server_t *self, const bz_msg_t *request, zmsg_t *reply)
+{
+    if (request->count > CATALOG_SINCE_MAX) {
+        zmsg_append (reply, &(zframe_t *) {
+            bz_msg_error (400, "SINCE count must be at most %d", CATALOG_SINCE_MAX) });
+        return;
+    }
+    //  No trade from number on is an empty reply, which the bus carries.
+    int count = catalog_store_since (self->store, request->number,
+                                     self->trades, (size_t) request->count);
+    if (count < 0)
+        zmsg_append (reply, &(zframe_t *) { bz_msg_error (503, "catalog storage error") });
+    for (int i = 0; i < count; i++) {
+        bz_msg_t msg;
+        bz_msg_init (&msg, BZ_MSG_RECORD);
+        msg.number = self->trades [i].number;
+        bz_msg_set_str (msg.name, sizeof msg.name, self->trades [i].name);
+        bz_msg_set_str (msg.side, sizeof msg.side, self->trades [i].side);
+        msg.quantity = self->trades [i].quantity;
+        bz_msg_set_str (msg.key, sizeof msg.key, self->trades [i].key);
+        s_append (reply, &msg);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  BATCH
+
+//  Decodes the ORDER frames after the BATCH frame into self->orders. Returns NULL, or an
+//  ERROR{400} frame saying which frame is wrong.
+static zframe_t *
+s_decode_orders (catalog_server_t *self, zmsg_t *body, size_t count)
+{
+    if (count > CATALOG_BATCH_MAX)
+        return bz_msg_error (400, "BATCH count must be at most %d", CATALOG_BATCH_MAX);
+    if (zmsg_size (body) != count + 1)
+        return bz_msg_error (400, "BATCH count %zu but %zu ORDER frames",
+                             count, zmsg_size (body) - 1);
+    zframe_t *frame = zmsg_first (body);
+    for (size_t i = 0; i < count; i++) {
+        bz_msg_t order;
+        char error [128];
+        frame = zmsg_next (body);
+        if (bz_msg_decode_frame (&order, frame, error, sizeof error) != BZ_MSG_ORDER)
+            return bz_msg_error (400, "BATCH frame %zu is not an ORDER: %s", i + 1,
+                                 order.id == BZ_MSG_NONE? error: bz_msg_name (order.id));
+        catalog_order_t *target = &self->orders [i];
+        bz_msg_set_str (target->name, sizeof target->name, order.name);
+        bz_msg_set_str (target->side, sizeof target->side, order.side);
+        target->quantity = order.quantity;
+        bz_msg_set_str (target->key, sizeof target->key, order.key);
+    }
+    return NULL;
+}
+
+static void
+s_append_results (catalog_server_t *self, size_t count, zmsg_t *reply)
+{
+    for (size_t i = 0; i < count; i++) {
+        const catalog_result_t *result = &self->results [i];
+        if (result->code == 200) {
+            bz_msg_t msg;
+            bz_msg_init (&msg, BZ_MSG_TRADED);
+            msg.number = result->number;
+            bz_msg_set_str (msg.key, sizeof msg.key, self->orders [i].key);
+            s_append (reply, &msg);
+        }
+        else
+            zmsg_append (reply, &(zframe_t *) {
+                bz_msg_error (result->code, "%s", result->message) });
+    }
+}
+
+//  A refused batch is answered with where the catalog stands, so the leader can resume:
+//  BATCH{highest epoch seen, next number, count=0}.
+static void
+s_append_refusal (catalog_server_t *self, zmsg_t *reply)
+{
+    bz_msg_t msg;
+    bz_msg_init (&msg, BZ_MSG_BATCH);
+    msg.epoch = catalog_store_epoch (self->store);
+    msg.number = catalog_store_last_number (self->store) + 1;
+    msg.count = 0;
+    s_append (reply, &msg);
+    zsys_info ("catalog: batch refused: %s", catalog_store_error (self->store));
+}
+
+//  Applies a batch (count 0 only fences the epoch); on commit its invalidations wait in
+//  self->results for publish().
+static void
+s_handle_batch (catalog_server_t *self, const bz_msg_t *request, zmsg_t *body, zmsg_t *reply)
+{
+    size_t count = (size_t) request->count;
+    zframe_t *error = s_decode_orders (self, body, count);
+    if (error) {
+        zmsg_append (reply, &error);
+        return;
+    }
+    int status = catalog_store_apply_batch (self->store, request->epoch, request->number,
+                                            self->orders, count, self->results);
+    if (status == CATALOG_REFUSED) {
+        s_append_refusal (self, reply);
+        return;
+    }
+    if (status != CATALOG_APPLIED) {
+        zmsg_append (reply, &(zframe_t *) {
+            bz_msg_error (503, "catalog storage error: %s", catalog_store_error (self->store)) });
+        return;
+    }
+    bz_crash_point ("catalog.after_commit");
+    s_append_results (self, count, reply);
+    self->pending = count;
+}
+
+zmsg_t *
+catalog_server_handle (catalog_server_t *self, zmsg_t **body_p)
+{
+    assert (self && body_p);
+    zmsg_t *body = *body_p, *reply = zmsg_new ();
+    *body_p = NULL;
+    bz_msg_t request;
+    char error [128];
+    bz_msg_id_t id = bz_msg_decode_frame (&request, body? zmsg_first (body): NULL,
+                                          error, sizeof error);
+    bool single = body && zmsg_size (body) == 1;
+    if (id == BZ_MSG_LOOKUP && single)
+        s_handle_lookup (self, &request, reply);
+    else
+    if (id == BZ_MSG_LIST && single)
+        s_handle_list (self, reply);
+    else
+    if (id == BZ_MSG_SINCE && single)
+        s_handle_since (self, &request, reply);
+    else
+    if (id == BZ_MSG_BATCH)
+        s_handle_batch (self, &request, body, reply);
+    else
+    if (id == BZ_MSG_NONE)
+        zmsg_append (reply, &(zframe_t *) { bz_msg_error (400, "%s", error) });
+    else
+        zmsg_append (reply, &(zframe_t *) {
+            bz_msg_error (400, "catalog does not serve %s with %zu frames",
+                          bz_msg_name (id), zmsg_size (body)) });
+    zmsg_destroy (&body);
+    return reply;
+}
+
+//  --------------------------------------------------------------------------
+//  The loop
+
+static void
+s_serve_one (catalog_server_t *self)
+{
+    bz_request_t *request = bz_worker_recv (self->worker);
+    if (!request)
+        return;                         //  bus control, handled by bz_worker
+    zmsg_t *reply = catalog_server_handle (self, &request->body);
+    bz_worker_reply (self->worker, &request, &reply);
+    catalog_server_publish (self);      //  only after the reply: see docs/catalog.md
+}
+
+int
+catalog_server_run (catalog_server_t *self)
+{
+    assert (self);
+    zpoller_t *poller = zpoller_new (bz_worker_socket (self->worker), NULL);
+    int tick_ms = bz_worker_tick_ms (self->worker);
+    int64_t heartbeat_at = zclock_mono ();
+    zsys_info ("catalog: serving, publisher %s", self->publisher_id);
+    while (!zsys_interrupted) {
+        int64_t now = zclock_mono ();
+        if (now >= heartbeat_at) {
+            s_publish_heartbeat (self);
+            heartbeat_at = now + self->heartbeat_ms;
+        }
+        int64_t wait = heartbeat_at - now < tick_ms? heartbeat_at - now: tick_ms;
+        if (zpoller_wait (poller, (int) wait))
+            s_serve_one (self);
+        else
+        if (zpoller_terminated (poller))
+            break;
+        bz_worker_tick (self->worker);
+    }
+    zpoller_destroy (&poller);
+    zsys_info ("catalog: interrupted, stopping");
+    return 0;
+}

@@ -1,0 +1,35 @@
+/*  catalog_server: the "catalog" bus service: answers lookups, applies the order leader's
+    batches to catalog_store and publishes invalidations. Used by catalog_main.          */
+#ifndef CATALOG_SERVER_H
+#define CATALOG_SERVER_H
+
+#include <czmq.h>
+#include "bz_config.h"
+#include "catalog_store.h"
+
+typedef struct _catalog_server_t catalog_server_t;
+
+//  Registers as worker of "catalog" on the bus and binds the invalidation PUB socket.
+//  The store stays owned by the caller and must outlive the server. Returns NULL (logged)
+//  when a socket cannot be made or bound.
+catalog_server_t *catalog_server_new (bz_config_t *config, catalog_store_t *store);
+
+//  Leaves the bus and closes the sockets. Safe on NULL or twice.
+void catalog_server_destroy (catalog_server_t **self_p);
+
+//  Serves requests until the process is interrupted (SIGINT/SIGTERM). Returns 0.
+int catalog_server_run (catalog_server_t *self);
+
+//  Answers one request body (frames of schemas/PROTOCOL.md, catalog section; taken) and
+//  returns the reply frames; never NULL: a malformed request gets one ERROR{400} frame.
+//  A committed batch leaves its invalidations pending for catalog_server_publish.
+zmsg_t *catalog_server_handle (catalog_server_t *self, zmsg_t **body_p);
+
+//  Publishes the invalidations of the last committed batch, once its reply is sent.
+//  Does nothing when none is pending.
+void catalog_server_publish (catalog_server_t *self);
+
+//  This process's publisher id on the invalidation stream.
+const char *catalog_server_publisher (catalog_server_t *self);
+
+#endif

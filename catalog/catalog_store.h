@@ -1,0 +1,95 @@
+/*  catalog_store: the catalog's durable stock book (SQLite, WAL) with an in-memory copy.
+    Used by catalog_server; the order leader's batches are applied here, densely numbered.  */
+#ifndef CATALOG_STORE_H
+#define CATALOG_STORE_H
+
+#include <czmq.h>
+
+#define CATALOG_NAME_MAX        64          //  longest stock name, bytes
+#define CATALOG_KEY_MAX         64          //  longest idempotency key, bytes
+#define CATALOG_STOCKS_MAX      1000        //  most stocks the book holds
+#define CATALOG_QUANTITY_MAX    1000000     //  largest quantity of one order
+#define CATALOG_BATCH_MAX       1000        //  most orders in one batch
+#define CATALOG_SINCE_MAX       1000        //  most trades one since() returns
+
+//  Outcome of a whole batch: applied, refused (nothing changed), or storage failure.
+#define CATALOG_APPLIED         200
+#define CATALOG_REFUSED         409
+#define CATALOG_FAILED          503
+
+typedef struct {
+    char name [CATALOG_NAME_MAX + 1];
+    double price;
+    int64_t quantity;
+    int64_t volume;
+} catalog_stock_t;
+
+//  One order of a batch, as the order leader sent it.
+typedef struct {
+    char name [CATALOG_NAME_MAX + 1];
+    char side [5];                          //  "buy" or "sell"
+    int64_t quantity;
+    char key [CATALOG_KEY_MAX + 1];
+} catalog_order_t;
+
+//  The outcome of one order: code 200 with its number and the stock's state after it,
+//  or 400 / 404 / 409 with a static message and no number.
+typedef struct {
+    int code;
+    int64_t number;
+    const char *message;
+    catalog_stock_t stock;
+} catalog_result_t;
+
+//  One applied trade, as recorded in the trades table.
+typedef struct {
+    int64_t number;
+    char name [CATALOG_NAME_MAX + 1];
+    char side [5];
+    int64_t quantity;
+    char key [CATALOG_KEY_MAX + 1];
+    int64_t epoch;
+} catalog_trade_t;
+
+typedef struct _catalog_store_t catalog_store_t;
+
+//  Opens or creates the book at db_path. On first start (no stocks yet) loads the stocks
+//  from csv_path (header "name,price"), each with quantity 100 and volume 0; later starts
+//  never read the CSV. Returns NULL, with the reason logged, when the database cannot be
+//  opened or the CSV is missing or invalid.
+catalog_store_t *catalog_store_new (const char *db_path, const char *csv_path);
+
+//  Closes the database. Safe on a NULL or already destroyed store.
+void catalog_store_destroy (catalog_store_t **self_p);
+
+//  The stock called name, from memory (never touches SQLite), or NULL if unknown.
+//  The pointer stays valid for the store's life; its values change with batches.
+const catalog_stock_t *catalog_store_lookup (catalog_store_t *self, const char *name);
+
+//  All stocks in name order; *count_p gets their number. Same lifetime as lookup.
+const catalog_stock_t *catalog_store_list (catalog_store_t *self, size_t *count_p);
+
+//  Applies count orders in one transaction (results gets one entry per order) and
+//  returns CATALOG_APPLIED. Successful orders get numbers first_number, first_number+1...
+//  Returns CATALOG_REFUSED with nothing changed when first_number is not one past the
+//  last applied trade or epoch is below the highest seen; CATALOG_FAILED with nothing
+//  changed (memory included) on a storage error. catalog_store_error says why.
+int catalog_store_apply_batch (catalog_store_t *self, int64_t epoch, int64_t first_number,
+                               const catalog_order_t *orders, size_t count,
+                               catalog_result_t *results);
+
+//  Copies the applied trades numbered number and above, ascending, into trades (at most
+//  max, capped at CATALOG_SINCE_MAX). Returns how many, or -1 on a storage error.
+int catalog_store_since (catalog_store_t *self, int64_t number,
+                         catalog_trade_t *trades, size_t max);
+
+//  Number of the last applied trade, or -1 when none.
+int64_t catalog_store_last_number (catalog_store_t *self);
+
+//  Highest order-leader epoch seen (0 when none).
+int64_t catalog_store_epoch (catalog_store_t *self);
+
+//  Why the last refused or failed call went wrong ("" if none did).
+const char *catalog_store_error (catalog_store_t *self);
+
+#endif

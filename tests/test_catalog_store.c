@@ -1,0 +1,347 @@
+/*  test_catalog_store: unit tests of catalog_store (first-start import, batch rules,
+    the dense-number fence, durability across reopen, since()). Run by scripts/run-tests.  */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include "catalog_store.h"
+
+typedef struct {
+    char dir [64];
+    char db [128];
+    char csv [128];
+    catalog_store_t *store;
+} fixture_t;
+
+static void
+s_write_file (const char *path, const char *text)
+{
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fputs (text, file);
+    fclose (file);
+}
+
+static int
+s_setup (void **state)
+{
+    fixture_t *fix = (fixture_t *) calloc (1, sizeof (fixture_t));
+    strcpy (fix->dir, "/tmp/test_catalog_XXXXXX");
+    assert_non_null (mkdtemp (fix->dir));
+    snprintf (fix->db, sizeof fix->db, "%s/catalog.db", fix->dir);
+    snprintf (fix->csv, sizeof fix->csv, "%s/catalog.csv", fix->dir);
+    s_write_file (fix->csv, "name,price\nFishCo,8.25\nBoarCo,21.50\nGameStart,15.99\n");
+    fix->store = catalog_store_new (fix->db, fix->csv);
+    assert_non_null (fix->store);
+    *state = fix;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    catalog_store_destroy (&fix->store);
+    char command [128];
+    snprintf (command, sizeof command, "rm -rf '%s'", fix->dir);
+    assert_int_equal (system (command), 0);
+    free (fix);
+    return 0;
+}
+
+static catalog_order_t
+s_order (const char *name, const char *side, int64_t quantity, const char *key)
+{
+    catalog_order_t order;
+    memset (&order, 0, sizeof order);
+    snprintf (order.name, sizeof order.name, "%s", name);
+    snprintf (order.side, sizeof order.side, "%s", side);
+    order.quantity = quantity;
+    snprintf (order.key, sizeof order.key, "%s", key);
+    return order;
+}
+
+static void
+s_reopen (fixture_t *fix)
+{
+    catalog_store_destroy (&fix->store);
+    assert_null (fix->store);
+    catalog_store_destroy (&fix->store);        //  safe twice
+    fix->store = catalog_store_new (fix->db, fix->csv);
+    assert_non_null (fix->store);
+}
+
+static void
+test_first_start_loads_csv (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    const catalog_stock_t *stock = catalog_store_lookup (fix->store, "FishCo");
+    assert_non_null (stock);
+    assert_string_equal (stock->name, "FishCo");
+    assert_true (stock->price == 8.25);
+    assert_int_equal (stock->quantity, 100);
+    assert_int_equal (stock->volume, 0);
+    assert_null (catalog_store_lookup (fix->store, "NoSuchCo"));
+    assert_null (catalog_store_lookup (fix->store, ""));
+    assert_int_equal (catalog_store_last_number (fix->store), -1);
+    assert_int_equal (catalog_store_epoch (fix->store), 0);
+}
+
+static void
+test_list_in_name_order (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    size_t count = 0;
+    const catalog_stock_t *stocks = catalog_store_list (fix->store, &count);
+    assert_int_equal (count, 3);
+    assert_string_equal (stocks [0].name, "BoarCo");
+    assert_string_equal (stocks [1].name, "FishCo");
+    assert_string_equal (stocks [2].name, "GameStart");
+}
+
+static void
+test_batch_rules (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    catalog_order_t orders [] = {
+        s_order ("FishCo", "buy", 30, "k0"),        //  ok: number 0
+        s_order ("FishCo", "buy", 71, "k1"),        //  409: only 70 left
+        s_order ("BoarCo", "sell", 5, "k2"),        //  ok: number 1
+        s_order ("NoSuchCo", "buy", 1, "k3"),       //  404
+        s_order ("FishCo", "buy", 0, "k4"),         //  400
+        s_order ("FishCo", "sell", 1000001, "k5"),  //  400
+        s_order ("FishCo", "hold", 1, "k6"),        //  400
+        s_order ("FishCo", "buy", 70, "k7"),        //  ok: number 2, empties the stock
+    };
+    size_t count = sizeof orders / sizeof orders [0];
+    catalog_result_t results [8];
+    assert_int_equal (catalog_store_apply_batch (fix->store, 1, 0, orders, count, results),
+                      CATALOG_APPLIED);
+    int codes [] = { 200, 409, 200, 404, 400, 400, 400, 200 };
+    for (size_t i = 0; i < count; i++)
+        assert_int_equal (results [i].code, codes [i]);
+    assert_int_equal (results [0].number, 0);
+    assert_int_equal (results [2].number, 1);
+    assert_int_equal (results [7].number, 2);
+    assert_string_equal (results [1].message, "not enough shares");
+    assert_int_equal (results [0].stock.quantity, 70);
+    assert_int_equal (results [7].stock.quantity, 0);
+    assert_int_equal (results [7].stock.volume, 100);
+
+    const catalog_stock_t *fish = catalog_store_lookup (fix->store, "FishCo");
+    const catalog_stock_t *boar = catalog_store_lookup (fix->store, "BoarCo");
+    assert_int_equal (fish->quantity, 0);
+    assert_int_equal (fish->volume, 100);
+    assert_int_equal (boar->quantity, 105);
+    assert_int_equal (boar->volume, 5);
+    assert_int_equal (catalog_store_last_number (fix->store), 2);
+    assert_int_equal (catalog_store_epoch (fix->store), 1);
+}
+
+static void
+test_batch_with_no_success_takes_no_number (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    catalog_order_t orders [] = { s_order ("NoSuchCo", "buy", 1, "a") };
+    catalog_result_t results [1];
+    assert_int_equal (catalog_store_apply_batch (fix->store, 0, 0, orders, 1, results),
+                      CATALOG_APPLIED);
+    assert_int_equal (results [0].code, 404);
+    assert_int_equal (catalog_store_last_number (fix->store), -1);
+    orders [0] = s_order ("FishCo", "sell", 1, "b");
+    assert_int_equal (catalog_store_apply_batch (fix->store, 0, 0, orders, 1, results),
+                      CATALOG_APPLIED);
+    assert_int_equal (results [0].number, 0);
+}
+
+static void
+s_assert_untouched (fixture_t *fix, int64_t last_number, int64_t epoch, int64_t fish_quantity)
+{
+    assert_int_equal (catalog_store_last_number (fix->store), last_number);
+    assert_int_equal (catalog_store_epoch (fix->store), epoch);
+    assert_int_equal (catalog_store_lookup (fix->store, "FishCo")->quantity, fish_quantity);
+    catalog_trade_t trades [10];
+    assert_int_equal (catalog_store_since (fix->store, 0, trades, 10), last_number + 1);
+}
+
+static void
+test_refuses_wrong_number_and_stale_epoch (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    catalog_order_t orders [] = { s_order ("FishCo", "buy", 10, "a") };
+    catalog_result_t results [1];
+    assert_int_equal (catalog_store_apply_batch (fix->store, 5, 0, orders, 1, results),
+                      CATALOG_APPLIED);
+    //  A replay of the same batch (reply lost) and a gap are both refused.
+    assert_int_equal (catalog_store_apply_batch (fix->store, 5, 0, orders, 1, results),
+                      CATALOG_REFUSED);
+    assert_non_null (strstr (catalog_store_error (fix->store), "expected 1"));
+    assert_int_equal (catalog_store_apply_batch (fix->store, 5, 2, orders, 1, results),
+                      CATALOG_REFUSED);
+    s_assert_untouched (fix, 0, 5, 90);
+    //  A stale leader (epoch 4) cannot assign number 1; the same epoch can.
+    assert_int_equal (catalog_store_apply_batch (fix->store, 4, 1, orders, 1, results),
+                      CATALOG_REFUSED);
+    assert_non_null (strstr (catalog_store_error (fix->store), "stale epoch"));
+    s_assert_untouched (fix, 0, 5, 90);
+    assert_int_equal (catalog_store_apply_batch (fix->store, 5, 1, orders, 1, results),
+                      CATALOG_APPLIED);
+    assert_string_equal (catalog_store_error (fix->store), "");
+    s_assert_untouched (fix, 1, 5, 80);
+}
+
+static void
+test_survives_reopen_without_reimport (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    catalog_order_t orders [] = {
+        s_order ("GameStart", "buy", 40, "x"), s_order ("BoarCo", "sell", 7, "y") };
+    catalog_result_t results [2];
+    assert_int_equal (catalog_store_apply_batch (fix->store, 3, 0, orders, 2, results),
+                      CATALOG_APPLIED);
+    //  A CSV that changed (or went bad) after first start is never read again.
+    s_write_file (fix->csv, "garbage\n");
+    s_reopen (fix);
+    assert_int_equal (catalog_store_lookup (fix->store, "GameStart")->quantity, 60);
+    assert_int_equal (catalog_store_lookup (fix->store, "GameStart")->volume, 40);
+    assert_int_equal (catalog_store_lookup (fix->store, "BoarCo")->quantity, 107);
+    assert_int_equal (catalog_store_last_number (fix->store), 1);
+    assert_int_equal (catalog_store_epoch (fix->store), 3);
+    size_t count;
+    catalog_store_list (fix->store, &count);
+    assert_int_equal (count, 3);
+    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 2, orders, 2, results),
+                      CATALOG_REFUSED);
+    assert_int_equal (catalog_store_apply_batch (fix->store, 3, 2, orders, 2, results),
+                      CATALOG_APPLIED);
+    assert_int_equal (results [0].number, 2);
+}
+
+static void
+test_since (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    catalog_order_t orders [] = {
+        s_order ("FishCo", "buy", 1, "a"), s_order ("FishCo", "buy", 0, "bad"),
+        s_order ("BoarCo", "sell", 2, "b"), s_order ("GameStart", "buy", 3, "c") };
+    catalog_result_t results [4];
+    assert_int_equal (catalog_store_apply_batch (fix->store, 7, 0, orders, 4, results),
+                      CATALOG_APPLIED);
+    catalog_trade_t trades [5];
+    assert_int_equal (catalog_store_since (fix->store, 1, trades, 5), 2);
+    assert_int_equal (trades [0].number, 1);
+    assert_string_equal (trades [0].name, "BoarCo");
+    assert_string_equal (trades [0].side, "sell");
+    assert_int_equal (trades [0].quantity, 2);
+    assert_string_equal (trades [0].key, "b");
+    assert_int_equal (trades [0].epoch, 7);
+    assert_int_equal (trades [1].number, 2);
+    assert_string_equal (trades [1].key, "c");
+    assert_int_equal (catalog_store_since (fix->store, 0, trades, 1), 1);
+    assert_int_equal (trades [0].number, 0);
+    assert_int_equal (catalog_store_since (fix->store, 3, trades, 5), 0);
+    assert_int_equal (catalog_store_since (fix->store, 0, trades, 0), 0);
+}
+
+static void
+test_empty_batch_records_epoch (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    assert_int_equal (catalog_store_apply_batch (fix->store, 9, 0, NULL, 0, NULL),
+                      CATALOG_APPLIED);
+    assert_int_equal (catalog_store_epoch (fix->store), 9);
+    s_reopen (fix);
+    assert_int_equal (catalog_store_epoch (fix->store), 9);
+    assert_int_equal (catalog_store_last_number (fix->store), -1);
+}
+
+//  A storage error mid-batch (forced by a trigger from a second connection) rolls back
+//  the database and the memory copy alike.
+static void
+test_storage_error_changes_nothing (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (fix->db, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, "CREATE TRIGGER boom BEFORE INSERT ON trades"
+        " WHEN NEW.key = 'boom' BEGIN SELECT RAISE (ABORT, 'boom'); END", NULL, NULL, NULL),
+        SQLITE_OK);
+    catalog_order_t orders [] = {
+        s_order ("FishCo", "buy", 10, "a"), s_order ("FishCo", "buy", 5, "boom") };
+    catalog_result_t results [2];
+    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 0, orders, 2, results),
+                      CATALOG_FAILED);
+    assert_non_null (strstr (catalog_store_error (fix->store), "boom"));
+    s_assert_untouched (fix, -1, 0, 100);
+    assert_int_equal (catalog_store_lookup (fix->store, "FishCo")->volume, 0);
+    assert_int_equal (sqlite3_exec (db, "DROP TRIGGER boom", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (db);
+    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 0, orders, 2, results),
+                      CATALOG_APPLIED);
+    s_reopen (fix);
+    s_assert_untouched (fix, 1, 2, 85);
+}
+
+//  Each bad CSV makes new() fail on a fresh database.
+static void
+test_rejects_bad_csv (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    const char *bad [] = {
+        "",                                     //  no header
+        "name,price\n",                         //  no stock
+        "price,name\nFishCo,1\n",               //  wrong header
+        "name,price\nFish Co,1.5\n",            //  space in name
+        "name,price\nFishCo,0\n",               //  zero price
+        "name,price\nFishCo,-1\n",              //  negative price
+        "name,price\nFishCo,inf\n",             //  not a number
+        "name,price\nFishCo,1.5x\n",            //  trailing junk
+        "name,price\nFishCo\n",                 //  no price
+        "name,price\nFishCo,1\nFishCo,2\n",     //  duplicate
+        "name,price\n,1\n",                     //  empty name
+        "name,price\nFishCo,1\n\n",             //  blank line
+        "name,price\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,1\n",
+    };
+    char db [160];
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        snprintf (db, sizeof db, "%s/bad%zu.db", fix->dir, i);
+        s_write_file (fix->csv, bad [i]);
+        catalog_store_t *store = catalog_store_new (db, fix->csv);
+        if (store)
+            fail_msg ("CSV %zu was accepted", i);
+    }
+    snprintf (db, sizeof db, "%s/missing.db", fix->dir);
+    assert_null (catalog_store_new (db, "/nonexistent/catalog.csv"));
+    assert_null (catalog_store_new (db, NULL));
+    //  CRLF line ends and a 64-character name are fine.
+    s_write_file (fix->csv, "name,price\r\nA.b-C_9,1.5\r\n"
+                  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,2\r\n");
+    snprintf (db, sizeof db, "%s/good.db", fix->dir);
+    catalog_store_t *store = catalog_store_new (db, fix->csv);
+    assert_non_null (store);
+    assert_non_null (catalog_store_lookup (store, "A.b-C_9"));
+    catalog_store_destroy (&store);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_first_start_loads_csv, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_list_in_name_order, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_batch_rules, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_batch_with_no_success_takes_no_number,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_refuses_wrong_number_and_stale_epoch,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_survives_reopen_without_reimport,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_since, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_empty_batch_records_epoch, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_storage_error_changes_nothing,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_rejects_bad_csv, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
