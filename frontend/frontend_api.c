@@ -1,0 +1,406 @@
+/*  frontend_api: the REST handlers: each turns a routed request into bus requests to
+    the catalog and order services and renders the JSON reply. Called by frontend_server. */
+#include <czmq.h>
+#include <math.h>
+#include "bz_bus.h"
+#include "frontend_api.h"
+#include "frontend_json.h"
+#include "frontend_page.h"
+#include "frontend_reply.h"
+
+//  Pause before repeating a request the bus refused with 503 (no live worker yet).
+#define UNAVAILABLE_PAUSE_MS    20
+//  /health must answer quickly even when the bus is gone.
+#define HEALTH_TIMEOUT_MS       1000
+#define KEY_MAX                 64
+
+struct _frontend_api_t {
+    frontend_metrics_t *metrics;    //  not owned
+    int timeout_ms;                 //  deadline of one REST request, retries included
+    int health_timeout_ms;
+};
+
+frontend_api_t *
+frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics)
+{
+    assert (config && metrics);
+    frontend_api_t *self = (frontend_api_t *) zmalloc (sizeof (frontend_api_t));
+    self->metrics = metrics;
+    int64_t timeout = bz_config_int (config, "request_timeout_ms");
+    self->timeout_ms = (timeout > 0 && timeout < 600000)? (int) timeout: 3000;
+    self->health_timeout_ms = self->timeout_ms < HEALTH_TIMEOUT_MS? self->timeout_ms: HEALTH_TIMEOUT_MS;
+    return self;
+}
+
+void
+frontend_api_destroy (frontend_api_t **self_p)
+{
+    assert (self_p);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+static int
+s_fail (char *error, size_t error_size, int status, const char *message)
+{
+    snprintf (error, error_size, "%s", message);
+    return status;
+}
+
+//  Sends request to service and waits up to timeout_ms in all. While the bus answers
+//  a lone ERROR 503 (no live worker: a failover in progress) and time is left, asks
+//  again, so a client sees a stall rather than a 5xx a retry could mask. Returns the
+//  reply with its first frame decoded into first (BZ_MSG_NONE when malformed or
+//  absent), or NULL when no reply came in time.
+static zmsg_t *
+s_call (frontend_api_t *self, bz_client_t *client, const char *service,
+        const bz_msg_t *request, int timeout_ms, bool retry_unavailable, bz_msg_t *first)
+{
+    int64_t deadline = zclock_mono () + timeout_ms;
+    int64_t left = timeout_ms;
+    while (left > 0) {
+        zmsg_t *message = zmsg_new ();
+        zframe_t *frame = bz_msg_encode (request);
+        if (!message || !frame || zmsg_append (message, &frame)) {
+            zframe_destroy (&frame);
+            zmsg_destroy (&message);
+            return NULL;
+        }
+        uint64_t retries = bz_client_retries (client);
+        zmsg_t *reply = bz_client_request (client, service, &message, (int) left);
+        zmsg_destroy (&message);
+        frontend_metrics_bus_retries (self->metrics, bz_client_retries (client) - retries);
+        if (!reply)
+            break;
+        char error [128];
+        bz_msg_init (first, BZ_MSG_NONE);
+        if (zmsg_size (reply) == 0)
+            return reply;
+        if (bz_msg_decode_frame (first, zmsg_first (reply), error, sizeof error) == BZ_MSG_NONE) {
+            zsys_warning ("frontend: malformed reply from %s: %s", service, error);
+            frontend_metrics_bus_bad_reply (self->metrics);
+            return reply;
+        }
+        left = deadline - zclock_mono ();
+        if (!retry_unavailable || first->id != BZ_MSG_ERROR || first->code != 503
+        ||  zmsg_size (reply) != 1 || left <= UNAVAILABLE_PAUSE_MS)
+            return reply;
+        zmsg_destroy (&reply);
+        frontend_metrics_bus_unavailable (self->metrics);
+        zclock_sleep (UNAVAILABLE_PAUSE_MS);
+        left = deadline - zclock_mono ();
+    }
+    frontend_metrics_bus_timeout (self->metrics);
+    return NULL;
+}
+
+//  The HTTP status for a service's ERROR reply; a code outside 4xx/5xx is the
+//  service's fault, so the gateway reports it.
+static int
+s_error_status (const bz_msg_t *error)
+{
+    return (error->code >= 400 && error->code <= 599)? (int) error->code: 502;
+}
+
+//  Maps an ERROR reply to status and message; 404 and 503 get the fixed wording the
+//  API documents, anything else carries the service's own message.
+static int
+s_service_error (const bz_msg_t *reply, const char *not_found, const char *unavailable,
+                 char *error, size_t error_size)
+{
+    int status = s_error_status (reply);
+    const char *message = status == 404? not_found: status == 503? unavailable: reply->message;
+    return s_fail (error, error_size, status, status == 502? "service sent an invalid error code": message);
+}
+
+static int
+s_bad_reply (frontend_api_t *self, const char *service, const bz_msg_t *reply,
+             char *error, size_t error_size)
+{
+    zsys_warning ("frontend: unexpected %s reply from %s", bz_msg_name (reply->id), service);
+    frontend_metrics_bus_bad_reply (self->metrics);
+    snprintf (error, error_size, "%s sent an unexpected reply", service);
+    return 502;
+}
+
+int
+frontend_api_lookup (frontend_api_t *self, bz_client_t *client, const char *name,
+                     bz_msg_t *stock, char *error, size_t error_size)
+{
+    assert (self && stock && error);
+    bz_msg_t request;
+    bz_msg_init (&request, BZ_MSG_LOOKUP);
+    bz_msg_set_str (request.name, sizeof request.name, name);
+    zmsg_t *reply = s_call (self, client, "catalog", &request, self->timeout_ms, true, stock);
+    if (!reply)
+        return s_fail (error, error_size, 503, "catalog unavailable");
+    int status;
+    if (zmsg_size (reply) == 1 && stock->id == BZ_MSG_STOCK && streq (stock->name, name)
+    &&  isfinite (stock->price))
+        status = 200;
+    else
+    if (zmsg_size (reply) == 1 && stock->id == BZ_MSG_ERROR)
+        status = s_service_error (stock, "stock not found", "catalog unavailable", error, error_size);
+    else
+        status = s_bad_reply (self, "catalog", stock, error, error_size);
+    zmsg_destroy (&reply);
+    return status;
+}
+
+static int
+s_get_stock (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client,
+             const frontend_route_t *route)
+{
+    bz_msg_t stock;
+    char error [256];
+    int status = frontend_api_lookup (self, client, route->name, &stock, error, sizeof error);
+    if (status != 200)
+        return frontend_reply_error (conn, status, error);
+    return frontend_reply_data (conn, json_pack ("{s:s,s:f,s:I}", "name", stock.name,
+        "price", stock.price, "quantity", (json_int_t) stock.quantity));
+}
+
+//  Appends one STOCK frame to the list; false when the frame is not a valid STOCK.
+static bool
+s_append_stock (json_t *list, zframe_t *frame)
+{
+    bz_msg_t stock;
+    char error [128];
+    if (bz_msg_decode_frame (&stock, frame, error, sizeof error) != BZ_MSG_STOCK
+    ||  !isfinite (stock.price))
+        return false;
+    return json_array_append_new (list, json_pack ("{s:s,s:f,s:I,s:I}", "name", stock.name,
+        "price", stock.price, "quantity", (json_int_t) stock.quantity,
+        "volume", (json_int_t) stock.volume)) == 0;
+}
+
+static int
+s_get_stocks (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
+{
+    bz_msg_t request, first;
+    bz_msg_init (&request, BZ_MSG_LIST);
+    zmsg_t *reply = s_call (self, client, "catalog", &request, self->timeout_ms, true, &first);
+    if (!reply)
+        return frontend_reply_error (conn, 503, "catalog unavailable");
+    char error [256];
+    if (zmsg_size (reply) == 1 && first.id == BZ_MSG_ERROR) {
+        zmsg_destroy (&reply);
+        int status = s_service_error (&first, "catalog not found", "catalog unavailable",
+                                      error, sizeof error);
+        return frontend_reply_error (conn, status, error);
+    }
+    json_t *list = json_array ();
+    for (zframe_t *frame = zmsg_first (reply); frame && list; frame = zmsg_next (reply))
+        if (!s_append_stock (list, frame)) {
+            json_decref (list);
+            list = NULL;
+        }
+    zmsg_destroy (&reply);
+    if (!list) {
+        int status = s_bad_reply (self, "catalog", &first, error, sizeof error);
+        return frontend_reply_error (conn, status, error);
+    }
+    return frontend_reply_data (conn, list);
+}
+
+//  Reads at most FRONTEND_BODY_MAX bytes of body. Returns its size, or -1 when the
+//  body is larger (or says it is), -2 when the read failed.
+static long
+s_read_body (struct mg_connection *conn, char *body, size_t size)
+{
+    const struct mg_request_info *info = mg_get_request_info (conn);
+    if (info->content_length > FRONTEND_BODY_MAX)
+        return -1;
+    size_t used = 0;
+    while (used < size) {
+        int n = mg_read (conn, body + used, size - used);
+        if (n < 0)
+            return -2;
+        if (n == 0)
+            break;
+        used += (size_t) n;
+    }
+    return used > FRONTEND_BODY_MAX? -1: (long) used;
+}
+
+//  The client's Idempotency-Key, checked, or a fresh UUID. Returns false when the
+//  header is present but not 1..64 printable ASCII characters.
+static bool
+s_idempotency_key (struct mg_connection *conn, char *key, size_t size)
+{
+    const char *header = mg_get_header (conn, "Idempotency-Key");
+    if (!header) {
+        zuuid_t *uuid = zuuid_new ();
+        if (!uuid)
+            return false;
+        snprintf (key, size, "%s", zuuid_str_canonical (uuid));
+        zuuid_destroy (&uuid);
+        return true;
+    }
+    size_t length = strnlen (header, KEY_MAX + 1);
+    if (length == 0 || length > KEY_MAX || length >= size)
+        return false;
+    for (size_t i = 0; i < length; i++)
+        if (header [i] < ' ' || header [i] > '~')
+            return false;
+    memcpy (key, header, length + 1);
+    return true;
+}
+
+static int
+s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
+{
+    char body [FRONTEND_BODY_MAX + 1];
+    long size = s_read_body (conn, body, sizeof body);
+    if (size == -1)
+        return frontend_reply_error_ex (conn, 413, "request body is larger than 4096 bytes",
+                                        NULL, true);
+    if (size < 0)
+        return frontend_reply_error_ex (conn, 400, "cannot read the request body", NULL, true);
+    bz_msg_t request;
+    bz_msg_init (&request, BZ_MSG_ORDER);
+    if (!s_idempotency_key (conn, request.key, sizeof request.key))
+        return frontend_reply_error (conn, 400,
+            "Idempotency-Key must be 1..64 printable ASCII characters");
+    frontend_order_t order;
+    char error [256];
+    if (frontend_json_parse_order (&order, body, (size_t) size, error, sizeof error))
+        return frontend_reply_error (conn, 400, error);
+    bz_msg_set_str (request.name, sizeof request.name, order.name);
+    bz_msg_set_str (request.side, sizeof request.side, order.side);
+    request.quantity = order.quantity;
+
+    bz_msg_t traded;
+    zmsg_t *reply = s_call (self, client, "order", &request, self->timeout_ms, true, &traded);
+    if (!reply)
+        return frontend_reply_error (conn, 503, "order service unavailable");
+    int status;
+    if (zmsg_size (reply) == 1 && traded.id == BZ_MSG_TRADED && streq (traded.key, request.key))
+        status = 200;
+    else
+    if (zmsg_size (reply) == 1 && traded.id == BZ_MSG_ERROR)
+        status = s_service_error (&traded, traded.message, "order service unavailable",
+                                  error, sizeof error);
+    else
+        status = s_bad_reply (self, "order", &traded, error, sizeof error);
+    zmsg_destroy (&reply);
+    if (status != 200)
+        return frontend_reply_error (conn, status, error);
+    return frontend_reply_data (conn, json_pack ("{s:I}", "transaction_number",
+                                                 (json_int_t) traded.number));
+}
+
+static int
+s_get_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client,
+             const frontend_route_t *route)
+{
+    bz_msg_t request, record;
+    bz_msg_init (&request, BZ_MSG_ORDER_GET);
+    request.number = route->number;
+    zmsg_t *reply = s_call (self, client, "order", &request, self->timeout_ms, true, &record);
+    if (!reply)
+        return frontend_reply_error (conn, 503, "order service unavailable");
+    char error [256];
+    int status;
+    if (zmsg_size (reply) == 1 && record.id == BZ_MSG_RECORD && record.number == route->number)
+        status = 200;
+    else
+    if (zmsg_size (reply) == 1 && record.id == BZ_MSG_ERROR)
+        status = s_service_error (&record, "order not found", "order service unavailable",
+                                  error, sizeof error);
+    else
+        status = s_bad_reply (self, "order", &record, error, sizeof error);
+    zmsg_destroy (&reply);
+    if (status != 200)
+        return frontend_reply_error (conn, status, error);
+    return frontend_reply_data (conn, json_pack ("{s:I,s:s,s:s,s:I}",
+        "number", (json_int_t) record.number, "name", record.name,
+        "type", record.side, "quantity", (json_int_t) record.quantity));
+}
+
+//  Builds the /health data from the broker's WORKER frames; NULL when one is malformed.
+static json_t *
+s_health_data (zmsg_t *reply, int *catalogs)
+{
+    json_t *workers = json_array ();
+    json_int_t leader = -1;
+    *catalogs = 0;
+    for (zframe_t *frame = zmsg_first (reply); frame && workers; frame = zmsg_next (reply)) {
+        bz_msg_t worker;
+        char error [128];
+        if (bz_msg_decode_frame (&worker, frame, error, sizeof error) != BZ_MSG_WORKER) {
+            json_decref (workers);
+            return NULL;
+        }
+        if (streq (worker.service, "catalog"))
+            (*catalogs)++;
+        if (streq (worker.service, "order") && worker.rank > leader)
+            leader = worker.rank;
+        json_array_append_new (workers, json_pack ("{s:s,s:I,s:I}", "service", worker.service,
+            "rank", (json_int_t) worker.rank, "inflight", (json_int_t) worker.count));
+    }
+    return json_pack ("{s:s,s:i,s:o,s:o}", "status", "ok", "catalog", *catalogs,
+        "order_leader", leader >= 0? json_integer (leader): json_null (), "workers", workers);
+}
+
+static int
+s_get_health (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
+{
+    bz_msg_t request, first;
+    //  The broker answers bus.workers itself and reads no body; LIST is a harmless one
+    bz_msg_init (&request, BZ_MSG_LIST);
+    zmsg_t *reply = s_call (self, client, BZ_SERVICE_WORKERS, &request,
+                            self->health_timeout_ms, false, &first);
+    if (!reply)
+        return frontend_reply_error (conn, 503, "bus unavailable");
+    int catalogs = 0;
+    json_t *data = s_health_data (reply, &catalogs);
+    zmsg_destroy (&reply);
+    if (!data) {
+        char error [256];
+        int status = s_bad_reply (self, BZ_SERVICE_WORKERS, &first, error, sizeof error);
+        return frontend_reply_error (conn, status, error);
+    }
+    if (catalogs == 0) {
+        json_decref (data);
+        return frontend_reply_error (conn, 503, "no live catalog worker");
+    }
+    return frontend_reply_data (conn, data);
+}
+
+static int
+s_get_metrics (frontend_api_t *self, struct mg_connection *conn)
+{
+    char buffer [8192];
+    size_t length = frontend_metrics_render (self->metrics, buffer, sizeof buffer);
+    if (length == 0)
+        return frontend_reply_error (conn, 500, "cannot render the metrics");
+    return frontend_reply_send (conn, 200, "text/plain; version=0.0.4; charset=utf-8",
+                                NULL, false, buffer, length);
+}
+
+int
+frontend_api_handle (frontend_api_t *self, struct mg_connection *conn,
+                     bz_client_t *client, const frontend_route_t *route)
+{
+    assert (self && conn && route);
+    switch (route->id) {
+        case FRONTEND_ROUTE_PAGE:
+            return frontend_reply_send (conn, 200, "text/html; charset=utf-8", NULL, false,
+                                        frontend_page_html, frontend_page_size);
+        case FRONTEND_ROUTE_METRICS:
+            return s_get_metrics (self, conn);
+        default:
+            break;
+    }
+    if (!client)
+        return frontend_reply_error (conn, 503, "bus client unavailable");
+    switch (route->id) {
+        case FRONTEND_ROUTE_STOCK:   return s_get_stock (self, conn, client, route);
+        case FRONTEND_ROUTE_STOCKS:  return s_get_stocks (self, conn, client);
+        case FRONTEND_ROUTE_ORDERS:  return s_post_order (self, conn, client);
+        case FRONTEND_ROUTE_ORDER:   return s_get_order (self, conn, client, route);
+        case FRONTEND_ROUTE_HEALTH:  return s_get_health (self, conn, client);
+        default:                     return frontend_reply_error (conn, 404, "no such path");
+    }
+}

@@ -1,0 +1,30 @@
+/*  frontend_api: the REST handlers: each turns a routed request into bus requests to
+    the catalog and order services and renders the JSON reply. Called by frontend_server. */
+#ifndef FRONTEND_API_H
+#define FRONTEND_API_H
+
+#include <civetweb.h>
+#include "bz_client.h"
+#include "bz_config.h"
+#include "bz_msg.h"
+#include "frontend_metrics.h"
+#include "frontend_route.h"
+
+typedef struct _frontend_api_t frontend_api_t;
+
+//  Reads the deadlines from config; metrics is shared with the server. NULL on failure.
+frontend_api_t *frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics);
+void frontend_api_destroy (frontend_api_t **self_p);
+
+//  Answers one matched request (route->status == 0) on conn, using the calling worker
+//  thread's bus client (NULL: answers 503). Returns the HTTP status sent.
+int frontend_api_handle (frontend_api_t *self, struct mg_connection *conn,
+                         bz_client_t *client, const frontend_route_t *route);
+
+//  Looks one stock up: the single path every lookup takes, so the LRU cache (issue:
+//  cache) slots in here in front of the bus. Returns 200 with the STOCK in *stock, or
+//  the HTTP status to answer (404, 502, 503) with a message in error.
+int frontend_api_lookup (frontend_api_t *self, bz_client_t *client, const char *name,
+                         bz_msg_t *stock, char *error, size_t error_size);
+
+#endif

@@ -1,0 +1,139 @@
+/*  frontend_metrics: request and bus counters of the frontend, in Prometheus text form.
+    Counted by frontend_server and frontend_api from every worker thread, lock-free.   */
+#include <czmq.h>
+#include <stdatomic.h>
+#include "frontend_metrics.h"
+
+//  Status classes 1xx..5xx, index 0 for anything outside them.
+#define CLASS_COUNT 6
+
+struct _frontend_metrics_t {
+    //  Relaxed atomics: counters need no ordering, only no lost increments
+    atomic_uint_fast64_t requests [FRONTEND_ROUTE_COUNT][CLASS_COUNT];
+    atomic_int_fast64_t inflight;
+    atomic_uint_fast64_t bus_timeouts;
+    atomic_uint_fast64_t bus_retries;
+    atomic_uint_fast64_t bus_unavailable;
+    atomic_uint_fast64_t bus_bad_replies;
+};
+
+frontend_metrics_t *
+frontend_metrics_new (void)
+{
+    frontend_metrics_t *self = (frontend_metrics_t *) zmalloc (sizeof (frontend_metrics_t));
+    for (int route = 0; route < FRONTEND_ROUTE_COUNT; route++)
+        for (int class = 0; class < CLASS_COUNT; class++)
+            atomic_init (&self->requests [route][class], 0);
+    atomic_init (&self->inflight, 0);
+    atomic_init (&self->bus_timeouts, 0);
+    atomic_init (&self->bus_retries, 0);
+    atomic_init (&self->bus_unavailable, 0);
+    atomic_init (&self->bus_bad_replies, 0);
+    return self;
+}
+
+void
+frontend_metrics_destroy (frontend_metrics_t **self_p)
+{
+    assert (self_p);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+void
+frontend_metrics_begin (frontend_metrics_t *self)
+{
+    atomic_fetch_add_explicit (&self->inflight, 1, memory_order_relaxed);
+}
+
+void
+frontend_metrics_end (frontend_metrics_t *self, frontend_route_id_t route, int status)
+{
+    int class = (status >= 100 && status < 600)? status / 100: 0;
+    if ((unsigned) route >= FRONTEND_ROUTE_COUNT)
+        route = FRONTEND_ROUTE_OTHER;
+    atomic_fetch_add_explicit (&self->requests [route][class], 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit (&self->inflight, 1, memory_order_relaxed);
+}
+
+void
+frontend_metrics_bus_timeout (frontend_metrics_t *self)
+{
+    atomic_fetch_add_explicit (&self->bus_timeouts, 1, memory_order_relaxed);
+}
+
+void
+frontend_metrics_bus_retries (frontend_metrics_t *self, uint64_t tries)
+{
+    if (tries)
+        atomic_fetch_add_explicit (&self->bus_retries, tries, memory_order_relaxed);
+}
+
+void
+frontend_metrics_bus_unavailable (frontend_metrics_t *self)
+{
+    atomic_fetch_add_explicit (&self->bus_unavailable, 1, memory_order_relaxed);
+}
+
+void
+frontend_metrics_bus_bad_reply (frontend_metrics_t *self)
+{
+    atomic_fetch_add_explicit (&self->bus_bad_replies, 1, memory_order_relaxed);
+}
+
+//  Appends to buffer at *used; a write that does not fit marks the whole render failed.
+static void
+s_append (char *buffer, size_t size, size_t *used, bool *full, const char *format, ...)
+{
+    if (*full)
+        return;
+    va_list args;
+    va_start (args, format);
+    int n = vsnprintf (buffer + *used, size - *used, format, args);
+    va_end (args);
+    if (n < 0 || (size_t) n >= size - *used)
+        *full = true;
+    else
+        *used += (size_t) n;
+}
+
+#define LOAD(counter) ((unsigned long long) atomic_load_explicit (&(counter), memory_order_relaxed))
+
+size_t
+frontend_metrics_render (frontend_metrics_t *self, char *buffer, size_t size)
+{
+    static const char *classes [CLASS_COUNT] = { "other", "1xx", "2xx", "3xx", "4xx", "5xx" };
+    size_t used = 0;
+    bool full = size == 0;
+    s_append (buffer, size, &used, &full,
+        "# HELP bazaar_frontend_requests_total HTTP requests answered, by route and status class.\n"
+        "# TYPE bazaar_frontend_requests_total counter\n");
+    for (int route = 0; route < FRONTEND_ROUTE_COUNT; route++)
+        for (int class = 0; class < CLASS_COUNT; class++) {
+            unsigned long long count = LOAD (self->requests [route][class]);
+            if (count || class == 2)
+                s_append (buffer, size, &used, &full,
+                    "bazaar_frontend_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
+                    frontend_route_label ((frontend_route_id_t) route), classes [class], count);
+        }
+    s_append (buffer, size, &used, &full,
+        "# HELP bazaar_frontend_requests_inflight HTTP requests being served.\n"
+        "# TYPE bazaar_frontend_requests_inflight gauge\n"
+        "bazaar_frontend_requests_inflight %lld\n"
+        "# HELP bazaar_frontend_bus_timeouts_total Bus requests that got no reply before the deadline.\n"
+        "# TYPE bazaar_frontend_bus_timeouts_total counter\n"
+        "bazaar_frontend_bus_timeouts_total %llu\n"
+        "# HELP bazaar_frontend_bus_retries_total Bus tries that timed out and were resent.\n"
+        "# TYPE bazaar_frontend_bus_retries_total counter\n"
+        "bazaar_frontend_bus_retries_total %llu\n"
+        "# HELP bazaar_frontend_bus_unavailable_total Bus requests repeated after a 503 from the bus.\n"
+        "# TYPE bazaar_frontend_bus_unavailable_total counter\n"
+        "bazaar_frontend_bus_unavailable_total %llu\n"
+        "# HELP bazaar_frontend_bus_bad_replies_total Bus replies that were malformed or unexpected.\n"
+        "# TYPE bazaar_frontend_bus_bad_replies_total counter\n"
+        "bazaar_frontend_bus_bad_replies_total %llu\n",
+        (long long) atomic_load_explicit (&self->inflight, memory_order_relaxed),
+        LOAD (self->bus_timeouts), LOAD (self->bus_retries),
+        LOAD (self->bus_unavailable), LOAD (self->bus_bad_replies));
+    return full? 0: used;
+}

@@ -1,0 +1,31 @@
+/*  frontend_metrics: request and bus counters of the frontend, in Prometheus text form.
+    Counted by frontend_server and frontend_api from every worker thread, lock-free.   */
+#ifndef FRONTEND_METRICS_H
+#define FRONTEND_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "frontend_route.h"
+
+typedef struct _frontend_metrics_t frontend_metrics_t;
+
+frontend_metrics_t *frontend_metrics_new (void);
+void frontend_metrics_destroy (frontend_metrics_t **self_p);
+
+//  A request started / was answered with status on route.
+void frontend_metrics_begin (frontend_metrics_t *self);
+void frontend_metrics_end (frontend_metrics_t *self, frontend_route_id_t route, int status);
+
+//  A bus request that got no reply in time; tries the bus client retried; requests
+//  repeated because the bus answered 503 (no live worker yet, e.g. during failover).
+void frontend_metrics_bus_timeout (frontend_metrics_t *self);
+void frontend_metrics_bus_retries (frontend_metrics_t *self, uint64_t tries);
+void frontend_metrics_bus_unavailable (frontend_metrics_t *self);
+//  A bus reply that did not decode or did not answer what we asked.
+void frontend_metrics_bus_bad_reply (frontend_metrics_t *self);
+
+//  Writes all counters in Prometheus text format 0.0.4. Returns the length, or 0 when
+//  buffer is too small (8 KiB is plenty).
+size_t frontend_metrics_render (frontend_metrics_t *self, char *buffer, size_t size);
+
+#endif

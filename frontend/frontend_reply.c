@@ -1,0 +1,89 @@
+/*  frontend_reply: writes one complete HTTP response (status, headers, body) at once.
+    Used by frontend_server and frontend_api for every answer, JSON or not.          */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "frontend_json.h"
+#include "frontend_reply.h"
+
+//  Responses up to this size go out in one write (one TCP segment with tcp_nodelay).
+#define REPLY_BUFFER 8192
+
+//  civetweb keeps the connection open when the client asks for it (HTTP/1.1 unless
+//  "Connection: close", HTTP/1.0 only with "keep-alive"); we say the same.
+static bool
+s_keep_alive (struct mg_connection *conn)
+{
+    const struct mg_request_info *info = mg_get_request_info (conn);
+    const char *header = mg_get_header (conn, "Connection");
+    if (header)
+        return strcasestr (header, "keep-alive") != NULL;
+    return info && info->http_version && strcmp (info->http_version, "1.1") == 0;
+}
+
+int
+frontend_reply_send (struct mg_connection *conn, int status, const char *content_type,
+                     const char *extra_headers, bool close, const char *body, size_t size)
+{
+    char buffer [REPLY_BUFFER];
+    int head = snprintf (buffer, sizeof buffer,
+        "HTTP/1.1 %d %s\r\n"
+        "Content-Type: %s\r\n"
+        "Content-Length: %zu\r\n"
+        "Cache-Control: no-store\r\n"
+        "%s"
+        "Connection: %s\r\n\r\n",
+        status, mg_get_response_code_text (conn, status), content_type, size,
+        extra_headers? extra_headers: "",
+        (!close && s_keep_alive (conn))? "keep-alive": "close");
+    if (head < 0 || (size_t) head >= sizeof buffer)
+        return status;
+    if (size <= sizeof buffer - (size_t) head) {
+        memcpy (buffer + head, body, size);
+        mg_write (conn, buffer, (size_t) head + size);
+    }
+    else {
+        mg_write (conn, buffer, (size_t) head);
+        mg_write (conn, body, size);
+    }
+    return status;
+}
+
+int
+frontend_reply_data (struct mg_connection *conn, json_t *data)
+{
+    if (!data)
+        return frontend_reply_error (conn, 502, "cannot render the service reply as JSON");
+    json_t *root = json_object ();
+    if (!root || json_object_set_new (root, "data", data)) {
+        json_decref (root);
+        return frontend_reply_error (conn, 502, "cannot render the service reply as JSON");
+    }
+    char buffer [REPLY_BUFFER / 2];
+    size_t length;
+    char *text = frontend_json_render (root, buffer, sizeof buffer, &length);
+    json_decref (root);
+    if (!text)
+        return frontend_reply_error (conn, 502, "cannot render the service reply as JSON");
+    frontend_reply_send (conn, 200, FRONTEND_JSON_TYPE, NULL, false, text, length);
+    if (text != buffer)
+        free (text);
+    return 200;
+}
+
+int
+frontend_reply_error_ex (struct mg_connection *conn, int status, const char *message,
+                         const char *extra_headers, bool close)
+{
+    char buffer [512];
+    size_t length = frontend_json_error (buffer, sizeof buffer, status, message);
+    return frontend_reply_send (conn, status, FRONTEND_JSON_TYPE, extra_headers, close,
+                                buffer, length);
+}
+
+int
+frontend_reply_error (struct mg_connection *conn, int status, const char *message)
+{
+    return frontend_reply_error_ex (conn, status, message, NULL, false);
+}

@@ -1,0 +1,30 @@
+/*  frontend_reply: writes one complete HTTP response (status, headers, body) at once.
+    Used by frontend_server and frontend_api for every answer, JSON or not.          */
+#ifndef FRONTEND_REPLY_H
+#define FRONTEND_REPLY_H
+
+#include <civetweb.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+#define FRONTEND_JSON_TYPE "application/json"
+
+//  Sends status, Content-Type, Content-Length and a Connection header matching what
+//  civetweb will do, then body, in one write when it fits a stack buffer.
+//  extra_headers is NULL or complete "Name: value\r\n" lines. close asks the client to
+//  close (we left a request body unread). Returns status, for the handler to return.
+int frontend_reply_send (struct mg_connection *conn, int status, const char *content_type,
+                         const char *extra_headers, bool close, const char *body, size_t size);
+
+//  Sends {"data": data} with status 200; takes data. NULL data means it could not be
+//  built from the service reply (say, a string that is not UTF-8): 502.
+int frontend_reply_data (struct mg_connection *conn, json_t *data);
+
+//  Sends {"error":{"code":status,"message":message}} with that status.
+int frontend_reply_error (struct mg_connection *conn, int status, const char *message);
+
+//  The same, with extra headers (Allow for 405) or asking the client to close.
+int frontend_reply_error_ex (struct mg_connection *conn, int status, const char *message,
+                             const char *extra_headers, bool close);
+
+#endif

@@ -1,0 +1,149 @@
+/*  frontend_server: the civetweb HTTP server of the REST API: options from bz_config,
+    one bus client per worker thread, one handler that routes to frontend_api.  */
+#include <czmq.h>
+#include <civetweb.h>
+#include <pthread.h>
+#include "bz_client.h"
+#include "frontend_api.h"
+#include "frontend_metrics.h"
+#include "frontend_reply.h"
+#include "frontend_route.h"
+#include "frontend_server.h"
+
+//  civetweb thread types, from civetweb.h's init_thread comment
+#define THREAD_WORKER 1
+
+struct _frontend_server_t {
+    bz_config_t *config;            //  not owned
+    frontend_metrics_t *metrics;
+    frontend_api_t *api;
+    struct mg_context *context;
+    //  bz_client_new reads config, which caches strings on first use: serialise the
+    //  clients' creation (startup and shutdown only, never on the request path)
+    pthread_mutex_t clients_lock;
+};
+
+//  Each worker thread gets its own bus client: requests run in parallel with no
+//  shared socket. A NULL client makes that thread answer 503 to bus requests.
+static void *
+s_init_thread (const struct mg_context *context, int thread_type)
+{
+    if (thread_type != THREAD_WORKER)
+        return NULL;
+    frontend_server_t *self = (frontend_server_t *) mg_get_user_data (context);
+    pthread_mutex_lock (&self->clients_lock);
+    bz_client_t *client = bz_client_new (self->config);
+    pthread_mutex_unlock (&self->clients_lock);
+    if (!client)
+        zsys_error ("frontend: cannot create a bus client for a worker thread");
+    return client;
+}
+
+static void
+s_exit_thread (const struct mg_context *context, int thread_type, void *pointer)
+{
+    if (thread_type != THREAD_WORKER || !pointer)
+        return;
+    frontend_server_t *self = (frontend_server_t *) mg_get_user_data (context);
+    bz_client_t *client = (bz_client_t *) pointer;
+    pthread_mutex_lock (&self->clients_lock);
+    bz_client_destroy (&client);
+    pthread_mutex_unlock (&self->clients_lock);
+}
+
+//  Errors civetweb finds itself (bad request line, headers too large) get JSON too.
+static int
+s_http_error (struct mg_connection *conn, int status, const char *message)
+{
+    frontend_reply_error_ex (conn, status, message && *message? message: "bad request", NULL, true);
+    return 0;
+}
+
+//  True when the request carries a body we may leave unread.
+static bool
+s_has_body (struct mg_connection *conn)
+{
+    const struct mg_request_info *info = mg_get_request_info (conn);
+    return info->content_length > 0 || mg_get_header (conn, "Transfer-Encoding") != NULL;
+}
+
+static int
+s_handle_request (struct mg_connection *conn, void *cbdata)
+{
+    frontend_server_t *self = (frontend_server_t *) cbdata;
+    const struct mg_request_info *info = mg_get_request_info (conn);
+    frontend_metrics_begin (self->metrics);
+    //  decode_url=no: we see the path as sent, so "%00" or "%2F" cannot slip past
+    const char *path = info->local_uri_raw? info->local_uri_raw: info->request_uri;
+    frontend_route_t route;
+    int status;
+    if (frontend_route_match (&route, info->request_method, path)) {
+        char allow [64] = "";
+        if (route.status == 405 && route.allow)
+            snprintf (allow, sizeof allow, "Allow: %s\r\n", route.allow);
+        status = frontend_reply_error_ex (conn, route.status, route.error,
+                                          *allow? allow: NULL, s_has_body (conn));
+    }
+    else
+        status = frontend_api_handle (self->api, conn,
+                                      (bz_client_t *) mg_get_thread_pointer (conn), &route);
+    frontend_metrics_end (self->metrics, route.id, status);
+    return status;
+}
+
+frontend_server_t *
+frontend_server_new (bz_config_t *config)
+{
+    assert (config);
+    frontend_server_t *self = (frontend_server_t *) zmalloc (sizeof (frontend_server_t));
+    self->config = config;
+    pthread_mutex_init (&self->clients_lock, NULL);
+    self->metrics = frontend_metrics_new ();
+    self->api = frontend_api_new (config, self->metrics);
+
+    char port [16], threads [16];
+    snprintf (port, sizeof port, "%d", (int) bz_config_int (config, "http_port"));
+    snprintf (threads, sizeof threads, "%d", (int) bz_config_int (config, "http_threads"));
+    const char *options [] = {
+        "listening_ports", port,
+        "num_threads", threads,
+        "enable_keep_alive", "yes",
+        "keep_alive_timeout_ms", "5000",
+        "tcp_nodelay", "1",
+        //  Bounds a slow client (slowloris); the bus deadline is request_timeout_ms
+        "request_timeout_ms", "5000",
+        "max_request_size", "16384",
+        //  Route on the path as sent: refuse percent-encoding rather than decode it
+        "decode_url", "no",
+        NULL
+    };
+    struct mg_callbacks callbacks;
+    memset (&callbacks, 0, sizeof callbacks);
+    callbacks.init_thread = s_init_thread;
+    callbacks.exit_thread = s_exit_thread;
+    callbacks.http_error = s_http_error;
+    self->context = mg_start (&callbacks, self, options);
+    if (!self->context) {
+        zsys_error ("frontend: cannot start HTTP on port %s", port);
+        frontend_server_destroy (&self);
+        return NULL;
+    }
+    mg_set_request_handler (self->context, "/", s_handle_request, self);
+    return self;
+}
+
+void
+frontend_server_destroy (frontend_server_t **self_p)
+{
+    assert (self_p);
+    frontend_server_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->context)
+        mg_stop (self->context);
+    frontend_api_destroy (&self->api);
+    frontend_metrics_destroy (&self->metrics);
+    pthread_mutex_destroy (&self->clients_lock);
+    free (self);
+    *self_p = NULL;
+}
