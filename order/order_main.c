@@ -1,12 +1,33 @@
-/*  bazaar-order: one order replica. Usage: bazaar-order --id N [--config PATH]
-    scripts/cluster starts three (ids 1, 2, 3); the live one with the highest id leads.  */
+/*  bazaar-order: one order replica. Usage: bazaar-order --id N [--config PATH] [--digest]
+    scripts/cluster starts three (ids 1, 2, 3); the live one with the highest id leads.
+    --digest prints "<orders> <sha1>" of replica N's log and exits (scripts/chaos).     */
 #include "order_server.h"
+#include "order_log.h"
+
+//  Prints how many orders replica id's log holds and a digest of them.
+static int
+s_print_digest (bz_config_t *config, int id)
+{
+    char file [32];
+    snprintf (file, sizeof file, "order%d.db", id);
+    order_log_t *log = order_log_new (bz_config_path (config, file));
+    if (!log)
+        return 1;
+    char *digest = order_log_digest (log);
+    printf ("%" PRId64 " %s\n", order_log_last (log) + 1, digest);
+    zstr_free (&digest);
+    order_log_destroy (&log);
+    return 0;
+}
 
 int
 main (int argc, char *argv [])
 {
     int id = 0;
     const char *config_path = NULL;
+    bool digest = argc > 1 && streq (argv [argc - 1], "--digest");
+    if (digest)
+        argc--;
     for (int arg = 1; arg + 1 < argc; arg += 2) {
         char *end = NULL;
         if (streq (argv [arg], "--id"))
@@ -18,8 +39,15 @@ main (int argc, char *argv [])
             id = 0;
     }
     if (id < 1 || id > 9 || argc % 2 == 0) {
-        fprintf (stderr, "usage: bazaar-order --id N (1..9) [--config PATH]\n");
+        fprintf (stderr, "usage: bazaar-order --id N (1..9) [--config PATH] [--digest]\n");
         return 2;
+    }
+    if (digest) {
+        setenv ("ZSYS_SIGHANDLER", "false", 1);
+        bz_config_t *config = bz_config_new (config_path);
+        int rc = config? s_print_digest (config, id): 1;
+        bz_config_destroy (&config);
+        return rc;
     }
     zsys_init ();
     char ident [16];

@@ -9,6 +9,7 @@
     answers the orders whose keys it finds there, instead of trading them again.   */
 #include "order_server.h"
 #include "order_log.h"
+#include "order_sync.h"
 #include "bz_client.h"
 #include "bz_worker.h"
 #include "bz_crash.h"
@@ -22,6 +23,7 @@
 typedef struct {
     bz_msg_t order;
     zlistx_t *waiters;          //  bz_request_t
+    int64_t number;             //  once logged: its number, answered when committed
 } pending_t;
 
 typedef enum { IDLE, TRADING, RECONCILING } stage_t;
@@ -36,6 +38,12 @@ struct _order_server_t {
     zlistx_t *batch;            //  pending_t at the catalog now
     zhashx_t *by_key;           //  key → pending_t, for both lists
     zlistx_t *reads;            //  ORDER_GET beyond our log, answered after reconciling
+    zlistx_t *unacked;          //  pending_t logged here, waiting for a majority
+    order_sync_t *sync;
+    bool leading;               //  the broker routes "order" to us
+    int64_t leading_since;
+    int64_t sync_tick_at;       //  next replication heartbeat
+    int quorum_wait_ms;         //  a new leader waits this long for followers
     stage_t stage;
     bool fresh;                 //  log matches the catalog as of the last reconcile
     int64_t deadline;           //  of the catalog request in flight
@@ -81,13 +89,36 @@ s_reply_traded (order_server_t *self, pending_t *pending, int64_t number)
     s_reply_all (self, pending, &traded);
 }
 
-static void
-s_forget (order_server_t *self, zlistx_t *list, pending_t *pending)
+static pending_t *
+s_pending_new (const bz_msg_t *order, bz_request_t *request)
 {
-    zhashx_delete (self->by_key, pending->order.key);
-    void *handle = zlistx_find (list, pending);
-    if (handle)
-        zlistx_delete (list, handle);       //  destroys pending
+    pending_t *pending = (pending_t *) zmalloc (sizeof (pending_t));
+    pending->order = *order;
+    pending->number = -1;
+    pending->waiters = zlistx_new ();
+    zlistx_set_destructor (pending->waiters, (zlistx_destructor_fn *) bz_request_destroy);
+    zlistx_add_end (pending->waiters, request);
+    return pending;
+}
+
+//  Answers every logged order that a majority of replicas now holds.
+static void
+s_release_committed (order_server_t *self)
+{
+    int64_t committed = order_sync_committed (self->sync);
+    //  Detach first, then answer: removing the node under the cursor breaks iteration.
+    zlistx_t *released = zlistx_new ();
+    for (pending_t *pending = (pending_t *) zlistx_first (self->unacked); pending;
+         pending = (pending_t *) zlistx_next (self->unacked))
+        if (pending->number <= committed)
+            zlistx_add_end (released, pending);
+    for (pending_t *pending = (pending_t *) zlistx_first (released); pending;
+         pending = (pending_t *) zlistx_next (released)) {
+        zlistx_detach (self->unacked, zlistx_find (self->unacked, pending));
+        s_reply_traded (self, pending, pending->number);
+        s_pending_destroy (&pending);
+    }
+    zlistx_destroy (&released);
 }
 
 static void
@@ -103,11 +134,11 @@ s_handle_order (order_server_t *self, bz_request_t *request, const bz_msg_t *ord
     int64_t number = order_log_find_key (self->log, order->key);
     pending_t *pending = (pending_t *) zhashx_lookup (self->by_key, order->key);
     if (number >= 0) {
-        bz_msg_t traded;
-        bz_msg_init (&traded, BZ_MSG_TRADED);
-        traded.number = number;
-        bz_msg_set_str (traded.key, sizeof traded.key, order->key);
-        s_reply (self, &request, bz_msg_encode (&traded));
+        //  Already traded: answered once a majority holds it (at once, usually).
+        pending = s_pending_new (order, request);
+        pending->number = number;
+        zlistx_add_end (self->unacked, pending);
+        s_release_committed (self);
     }
     else
     if (pending)
@@ -116,11 +147,7 @@ s_handle_order (order_server_t *self, bz_request_t *request, const bz_msg_t *ord
     if (zlistx_size (self->pending) >= PENDING_MAX)
         s_reply (self, &request, bz_msg_error (503, "order service overloaded"));
     else {
-        pending = (pending_t *) zmalloc (sizeof (pending_t));
-        pending->order = *order;
-        pending->waiters = zlistx_new ();
-        zlistx_set_destructor (pending->waiters, (zlistx_destructor_fn *) bz_request_destroy);
-        zlistx_add_end (pending->waiters, request);
+        pending = s_pending_new (order, request);
         zlistx_add_end (self->pending, pending);
         zhashx_insert (self->by_key, order->key, pending);
     }
@@ -247,8 +274,10 @@ s_on_batch_reply (order_server_t *self, zmsg_t *reply)
     if (decoded == 1 && results [0].id == BZ_MSG_BATCH) {
         zsys_info ("order %d: catalog refused batch at %" PRId64 " (it expects %" PRId64 ", epoch %" PRId64 ")",
                    self->id, order_log_last (self->log) + 1, results [0].number, results [0].epoch);
-        if (results [0].epoch > self->epoch)
+        if (results [0].epoch > self->epoch && self->leading) {
             s_raise_epoch (self, results [0].epoch);
+            bz_worker_set_epoch (self->worker, self->epoch);
+        }
         s_requeue_batch (self);
         free (results);
         return;
@@ -283,14 +312,21 @@ s_on_batch_reply (order_server_t *self, zmsg_t *reply)
             exit (1);
         }
         bz_crash_point ("order.after_log");
+        order_sync_publish (self->sync, self->epoch, records, traded);
         for (size_t i = 0; i < count; i++) {
             pending = (pending_t *) zlistx_first (self->batch);
-            if (results [i].id == BZ_MSG_TRADED)
-                s_reply_traded (self, pending, results [i].number);
-            else
+            zlistx_detach_cur (self->batch);
+            zhashx_delete (self->by_key, pending->order.key);
+            if (results [i].id == BZ_MSG_TRADED) {
+                pending->number = results [i].number;
+                zlistx_add_end (self->unacked, pending);
+            }
+            else {
                 s_reply_all (self, pending, &results [i]);
-            s_forget (self, self->batch, pending);
+                s_pending_destroy (&pending);
+            }
         }
+        s_release_committed (self);
     }
     free (records);
     free (results);
@@ -300,16 +336,21 @@ s_on_batch_reply (order_server_t *self, zmsg_t *reply)
 static void
 s_answer_known (order_server_t *self)
 {
-    pending_t *pending = (pending_t *) zlistx_first (self->pending);
-    while (pending) {
-        pending_t *next = (pending_t *) zlistx_next (self->pending);
-        int64_t number = order_log_find_key (self->log, pending->order.key);
-        if (number >= 0) {
-            s_reply_traded (self, pending, number);
-            s_forget (self, self->pending, pending);
-        }
-        pending = next;
+    zlistx_t *known = zlistx_new ();
+    for (pending_t *pending = (pending_t *) zlistx_first (self->pending); pending;
+         pending = (pending_t *) zlistx_next (self->pending)) {
+        pending->number = order_log_find_key (self->log, pending->order.key);
+        if (pending->number >= 0)
+            zlistx_add_end (known, pending);
     }
+    for (pending_t *pending = (pending_t *) zlistx_first (known); pending;
+         pending = (pending_t *) zlistx_next (known)) {
+        zhashx_delete (self->by_key, pending->order.key);
+        zlistx_detach (self->pending, zlistx_find (self->pending, pending));
+        zlistx_add_end (self->unacked, pending);
+    }
+    zlistx_destroy (&known);
+    s_release_committed (self);
     bz_request_t *request;
     while ((request = (bz_request_t *) zlistx_detach (self->reads, NULL))) {
         bz_msg_t get, record;
@@ -367,17 +408,78 @@ s_on_catalog (order_server_t *self)
     zmsg_destroy (&reply);
 }
 
+//  Answers everything waiting with 503: we no longer lead, or cannot reach a majority.
+//  The frontend retries with the same key, so nothing is traded twice.
+static void
+s_refuse_all (order_server_t *self, const char *why)
+{
+    zlistx_t *lists [] = { self->pending, self->unacked };
+    for (int i = 0; i < 2; i++) {
+        pending_t *pending;
+        while ((pending = (pending_t *) zlistx_detach (lists [i], NULL))) {
+            zhashx_delete (self->by_key, pending->order.key);
+            bz_msg_t error;
+            bz_msg_init (&error, BZ_MSG_ERROR);
+            error.code = 503;
+            bz_msg_set_str (error.message, sizeof error.message, why);
+            s_reply_all (self, pending, &error);
+            s_pending_destroy (&pending);
+        }
+    }
+    bz_request_t *request;
+    while ((request = (bz_request_t *) zlistx_detach (self->reads, NULL)))
+        s_reply (self, &request, bz_msg_error (503, "%s", why));
+}
+
+//  Follows the broker's choice of leader. A new leader takes an epoch above all it
+//  has seen and catches up from every replica and from the catalog before serving.
+static void
+s_check_leadership (order_server_t *self)
+{
+    bool leading = bz_worker_leader (self->worker) == self->id;
+    if (leading == self->leading)
+        return;
+    self->leading = leading;
+    if (leading) {
+        int64_t seen = order_sync_epoch_seen (self->sync);
+        if (bz_worker_leader_epoch (self->worker) > seen)
+            seen = bz_worker_leader_epoch (self->worker);
+        s_raise_epoch (self, seen > self->epoch? seen: self->epoch);
+        bz_worker_set_epoch (self->worker, self->epoch);
+        order_sync_catch_up (self->sync);
+        self->fresh = false;
+        self->leading_since = zclock_mono ();
+        zsys_info ("order %d: leading at epoch %" PRId64 ", catching up", self->id, self->epoch);
+    }
+    else {
+        zsys_info ("order %d: no longer leading", self->id);
+        s_refuse_all (self, "order leader changed, retry");
+    }
+}
+
 //  What to do next when nothing is at the catalog.
 static void
 s_advance (order_server_t *self)
 {
     if (self->stage != IDLE || zclock_mono () < self->calm_until)
         return;
+    if (!self->leading) {
+        if (!self->fresh)
+            s_start_reconcile (self);       //  a follower fills its log from the catalog once
+        return;
+    }
+    if (!order_sync_caught_up (self->sync))
+        return;
     if (!self->fresh || zlistx_size (self->reads))
         s_start_reconcile (self);
     else
-    if (zlistx_size (self->pending))
-        s_start_batch (self);
+    if (zlistx_size (self->pending)) {
+        if (order_sync_quorum (self->sync))
+            s_start_batch (self);
+        else
+        if (zclock_mono () - self->leading_since > self->quorum_wait_ms)
+            s_refuse_all (self, "not enough order replicas for a majority");
+    }
 }
 
 order_server_t *
@@ -401,13 +503,19 @@ order_server_new (bz_config_t *config, int id)
     self->by_key = zhashx_new ();
     self->reads = zlistx_new ();
     zlistx_set_destructor (self->reads, (zlistx_destructor_fn *) bz_request_destroy);
-    if (!self->log || !self->catalog || !self->worker) {
+    self->unacked = zlistx_new ();
+    zlistx_set_destructor (self->unacked, (zlistx_destructor_fn *) s_pending_destroy);
+    self->quorum_wait_ms = 2 * (int) (bz_config_int (config, "heartbeat_ms") * bz_config_int (config, "liveness"));
+    if (self->log)
+        self->sync = order_sync_new (config, id, self->log);
+    if (!self->log || !self->catalog || !self->worker || !self->sync) {
         order_server_destroy (&self);
         return NULL;
     }
     self->epoch = order_log_epoch (self->log);
-    s_raise_epoch (self, self->epoch);
-    zsys_info ("order %d: log holds orders 0..%" PRId64, id, order_log_last (self->log));
+    order_sync_catch_up (self->sync);       //  what we missed while we were down
+    zsys_info ("order %d: log holds orders 0..%" PRId64 ", epoch %" PRId64,
+               id, order_log_last (self->log), self->epoch);
     return self;
 }
 
@@ -422,6 +530,8 @@ order_server_destroy (order_server_t **self_p)
     zlistx_destroy (&self->pending);
     zlistx_destroy (&self->batch);
     zlistx_destroy (&self->reads);
+    zlistx_destroy (&self->unacked);
+    order_sync_destroy (&self->sync);
     bz_worker_destroy (&self->worker);
     bz_client_destroy (&self->catalog);
     order_log_destroy (&self->log);
@@ -433,18 +543,20 @@ void
 order_server_run (order_server_t *self)
 {
     assert (self);
+    int heartbeat_ms = bz_worker_tick_ms (self->worker);
     while (!zsys_interrupted) {
-        zmq_pollitem_t items [] = {
+        zmq_pollitem_t items [2 + ORDER_SYNC_ITEMS] = {
             { zsock_resolve (bz_worker_socket (self->worker)), 0, ZMQ_POLLIN, 0 },
             { zsock_resolve (bz_client_socket (self->catalog)), 0, ZMQ_POLLIN, 0 },
         };
+        int count = 2 + order_sync_poll_items (self->sync, items + 2, ORDER_SYNC_ITEMS);
         int64_t now = zclock_mono ();
-        long timeout = bz_worker_tick_ms (self->worker);
-        if (self->calm_until > now && self->calm_until - now < timeout)
-            timeout = (long) (self->calm_until - now);
-        if (self->stage != IDLE && self->deadline - now < timeout)
-            timeout = self->deadline > now? (long) (self->deadline - now): 0;
-        if (zmq_poll (items, 2, timeout) < 0)
+        int64_t wake = self->sync_tick_at;
+        if (self->stage != IDLE && self->deadline < wake)
+            wake = self->deadline;
+        if (self->calm_until > now && self->calm_until < wake)
+            wake = self->calm_until;
+        if (zmq_poll (items, count, wake > now? (long) (wake - now): 0) < 0)
             break;
         for (int i = 0; i < 1000 && (zsock_events (bz_worker_socket (self->worker)) & ZMQ_POLLIN); i++) {
             bz_request_t *request = bz_worker_recv (self->worker);
@@ -453,6 +565,9 @@ order_server_run (order_server_t *self)
         }
         if (items [1].revents & ZMQ_POLLIN)
             s_on_catalog (self);
+        order_sync_handle (self->sync);
+        s_release_committed (self);
+        s_check_leadership (self);
         if (self->stage != IDLE && zclock_mono () >= self->deadline) {
             zsys_warning ("order %d: catalog did not answer in %d ms", self->id, self->retry_ms);
             bz_client_reset (self->catalog);
@@ -463,5 +578,9 @@ order_server_run (order_server_t *self)
         }
         s_advance (self);
         bz_worker_tick (self->worker);
+        if (zclock_mono () >= self->sync_tick_at) {
+            order_sync_tick (self->sync, self->leading, self->epoch);
+            self->sync_tick_at = zclock_mono () + heartbeat_ms;
+        }
     }
 }

@@ -41,10 +41,10 @@
     /*  PUB streams: one publisher id per process start, seq rises by 1  */         \
     M (INVALIDATE,  F_publisher | F_seq | F_name | F_price | F_quantity | F_volume) \
     M (HEARTBEAT,   F_publisher | F_seq)                                            \
-    M (REPLICATE,   F_publisher | F_seq | F_epoch | F_number | F_count)            \
-                                    /* + count RECORD; number = leader's last */    \
+    M (REPLICATE,   F_publisher | F_seq | F_epoch | F_number | F_count | F_rank)   \
+                    /* + count RECORD; number = orders the leader holds, rank = its id */     \
     /*  order replication back channel (follower → leader's sync ROUTER)  */        \
-    M (ACK,         F_epoch | F_number | F_rank)              /* durable up to */   \
+    M (ACK,         F_epoch | F_number | F_rank)              /* holds 0..number-1 */\
     /*  bus control: worker READY and the bus.workers listing  */                   \
     M (WORKER,      F_service | F_rank | F_count)
 
