@@ -472,6 +472,21 @@ s_handle (bus_broker_t *self, zmsg_t *msg)
     zmsg_destroy (&msg);
 }
 
+//  Drops services with no worker and nothing queued, so requests for made-up names
+//  cannot fill the table and lock real services out (found by bazaar-wirefuzz).
+static void
+s_forget_idle_services (bus_broker_t *self)
+{
+    zlistx_t *idle = zlistx_new ();
+    for (service_t *s = (service_t *) zhashx_first (self->services); s;
+         s = (service_t *) zhashx_next (self->services))
+        if (zlistx_size (s->workers) == 0 && zlistx_size (s->queue) == 0)
+            zlistx_add_end (idle, s);
+    for (service_t *s = (service_t *) zlistx_first (idle); s; s = (service_t *) zlistx_next (idle))
+        zhashx_delete (self->services, s->name);
+    zlistx_destroy (&idle);
+}
+
 //  Heartbeats, dead workers, requests that waited too long, statistics.
 static void
 s_housekeeping (bus_broker_t *self)
@@ -509,6 +524,7 @@ s_housekeeping (bus_broker_t *self)
     }
     if (stats)
         self->stats_at = now + 1000;
+    s_forget_idle_services (self);
     self->heartbeat_at = now + self->heartbeat_ms;
 }
 
@@ -530,6 +546,9 @@ bus_broker_new (bz_config_t *config)
     self->monitor = zsock_new (ZMQ_PUB);
     if (self->router && self->monitor) {
         zsock_set_router_mandatory (self->router, 1);
+        //  Mandatory routing makes a send to a peer at its high-water mark block; the
+        //  broker must never wait on one peer, so such a send fails and is dropped.
+        zsock_set_sndtimeo (self->router, 0);
         zsock_set_sndhwm (self->router, 100000);
         zsock_set_rcvhwm (self->router, 100000);
         zsock_set_maxmsgsize (self->router, (int) bz_config_int (config, "max_frame"));
