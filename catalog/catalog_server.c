@@ -16,7 +16,22 @@ struct _catalog_server_t {
     catalog_result_t *results;          //  CATALOG_BATCH_MAX, outcome of the last batch
     size_t pending;                     //  results of a committed batch not yet published
     catalog_trade_t *trades;            //  CATALOG_SINCE_MAX, reused by every SINCE
+    int64_t invalidations;              //  INVALIDATEs published (or dropped) so far
+    int64_t test_drop_inv;              //  TEST ONLY: see s_test_drop_inv
 };
+
+//  TEST ONLY, never set in production: BAZAAR_TEST_DROP_INV=N makes this process skip
+//  sending its Nth INVALIDATE (counting from 1) while still consuming its sequence
+//  number, so the end-to-end tests can prove that subscribers detect a lost message by
+//  the gap (tests/e2e/cache.bats). Unset, empty or not a positive number: 0, no effect.
+static int64_t
+s_test_drop_inv (void)
+{
+    const char *value = getenv ("BAZAAR_TEST_DROP_INV");
+    char *end = NULL;
+    long long nth = value? strtoll (value, &end, 10): 0;
+    return (value && *value && end && *end == 0 && nth > 0)? (int64_t) nth: 0;
+}
 
 static int
 s_bind_publisher (catalog_server_t *self, bz_config_t *config)
@@ -41,6 +56,10 @@ catalog_server_new (bz_config_t *config, catalog_store_t *store)
     catalog_server_t *self = (catalog_server_t *) zmalloc (sizeof (catalog_server_t));
     self->store = store;
     self->heartbeat_ms = (int) bz_config_int (config, "heartbeat_ms");
+    self->test_drop_inv = s_test_drop_inv ();
+    if (self->test_drop_inv)
+        zsys_warning ("catalog: TEST ONLY: INVALIDATE number %" PRId64 " will not be sent",
+                      self->test_drop_inv);
     self->orders = (catalog_order_t *) zmalloc (CATALOG_BATCH_MAX * sizeof (catalog_order_t));
     self->results = (catalog_result_t *) zmalloc (CATALOG_BATCH_MAX * sizeof (catalog_result_t));
     self->trades = (catalog_trade_t *) zmalloc (CATALOG_SINCE_MAX * sizeof (catalog_trade_t));
@@ -115,6 +134,11 @@ catalog_server_publish (catalog_server_t *self)
         msg.price = result->stock.price;
         msg.quantity = result->stock.quantity;
         msg.volume = result->stock.volume;
+        if (++self->invalidations == self->test_drop_inv) {
+            zsys_warning ("catalog: TEST ONLY: INVALIDATE seq %" PRId64 " not sent", self->seq);
+            self->seq++;
+            continue;
+        }
         s_publish (self, "inv", &msg);
     }
     self->pending = 0;

@@ -16,16 +16,21 @@
 
 struct _frontend_api_t {
     frontend_metrics_t *metrics;    //  not owned
+    frontend_cache_t *cache;        //  not owned
+    frontend_feed_t *feed;          //  not owned; NULL when the cache is off
     int timeout_ms;                 //  deadline of one REST request, retries included
     int health_timeout_ms;
 };
 
 frontend_api_t *
-frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics)
+frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics,
+                  frontend_cache_t *cache, frontend_feed_t *feed)
 {
-    assert (config && metrics);
+    assert (config && metrics && cache);
     frontend_api_t *self = (frontend_api_t *) zmalloc (sizeof (frontend_api_t));
     self->metrics = metrics;
+    self->cache = cache;
+    self->feed = feed;
     int64_t timeout = bz_config_int (config, "request_timeout_ms");
     self->timeout_ms = (timeout > 0 && timeout < 600000)? (int) timeout: 3000;
     self->health_timeout_ms = self->timeout_ms < HEALTH_TIMEOUT_MS? self->timeout_ms: HEALTH_TIMEOUT_MS;
@@ -147,17 +152,48 @@ frontend_api_lookup (frontend_api_t *self, bz_client_t *client, const char *name
     return status;
 }
 
+//  Sends a cached lookup: the bytes rendered at fill time, in one write.
+static int
+s_send_cached (struct mg_connection *conn, const frontend_cache_hit_t *hit)
+{
+    if (frontend_reply_keep_alive (conn))
+        mg_write (conn, hit->response, hit->size);
+    else
+        frontend_reply_send (conn, 200, FRONTEND_JSON_TYPE, NULL, false,
+                             hit->response + hit->body_offset, hit->size - hit->body_offset);
+    return 200;
+}
+
 static int
 s_get_stock (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client,
              const frontend_route_t *route)
 {
+    frontend_cache_hit_t hit;
+    frontend_cache_ticket_t ticket;
+    if (frontend_cache_lookup (self->cache, route->name, &hit, &ticket))
+        return s_send_cached (conn, &hit);
     bz_msg_t stock;
     char error [256];
     int status = frontend_api_lookup (self, client, route->name, &stock, error, sizeof error);
     if (status != 200)
         return frontend_reply_error (conn, status, error);
-    return frontend_reply_data (conn, json_pack ("{s:s,s:f,s:I}", "name", stock.name,
-        "price", stock.price, "quantity", (json_int_t) stock.quantity));
+    json_t *root = json_pack ("{s:{s:s,s:f,s:I}}", "data", "name", stock.name,
+        "price", stock.price, "quantity", (json_int_t) stock.quantity);
+    char body [512], response [FRONTEND_CACHE_RESPONSE_MAX];
+    size_t length = 0, offset = 0, size = 0;
+    char *text = frontend_json_render (root, body, sizeof body, &length);
+    json_decref (root);
+    if (text != body) {             //  a stock always fits: anything else is broken
+        free (text);
+        return frontend_reply_data (conn, NULL);
+    }
+    if (ticket.valid)
+        size = frontend_reply_format (response, sizeof response, 200, "OK", FRONTEND_JSON_TYPE,
+                                      true, body, length, &offset);
+    if (size)
+        frontend_cache_store (self->cache, &ticket, stock.name, stock.price, stock.quantity,
+                              response, size, offset);
+    return frontend_reply_send (conn, 200, FRONTEND_JSON_TYPE, NULL, false, body, length);
 }
 
 //  Appends one STOCK frame to the list; false when the frame is not a valid STOCK.
@@ -272,6 +308,10 @@ s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
 
     bz_msg_t traded;
     zmsg_t *reply = s_call (self, client, "order", &request, self->timeout_ms, true, &traded);
+    //  Reads see writes: the stock's entry goes before any reply, whatever the outcome
+    //  (a lost reply may hide a trade), and a lookup of it already on its way back from
+    //  the catalog with the old quantity will not be stored.
+    frontend_cache_invalidate (self->cache, request.name);
     if (!reply)
         return frontend_reply_error (conn, 503, "order service unavailable");
     int status;
@@ -368,15 +408,95 @@ s_get_health (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
     return frontend_reply_data (conn, data);
 }
 
+//  Appends the cache's counters to the metrics text at *used. False when full.
+static bool
+s_render_cache_metrics (frontend_api_t *self, char *buffer, size_t size, size_t *used)
+{
+    frontend_cache_stats_t stats;
+    frontend_cache_stats (self->cache, &stats);
+    frontend_feed_status_t feed;
+    memset (&feed, 0, sizeof feed);
+    if (self->feed)
+        frontend_feed_status (self->feed, &feed);
+    int n = snprintf (buffer + *used, size - *used,
+        "# HELP bazaar_cache_hits_total Stock lookups answered from the frontend cache.\n"
+        "# TYPE bazaar_cache_hits_total counter\n"
+        "bazaar_cache_hits_total %" PRIu64 "\n"
+        "# HELP bazaar_cache_misses_total Stock lookups the cache sent to the catalog.\n"
+        "# TYPE bazaar_cache_misses_total counter\n"
+        "bazaar_cache_misses_total %" PRIu64 "\n"
+        "# HELP bazaar_cache_evictions_total Entries dropped to make room (least recently used).\n"
+        "# TYPE bazaar_cache_evictions_total counter\n"
+        "bazaar_cache_evictions_total %" PRIu64 "\n"
+        "# HELP bazaar_cache_invalidations_total Entries dropped because the stock changed or the stream was unsafe.\n"
+        "# TYPE bazaar_cache_invalidations_total counter\n"
+        "bazaar_cache_invalidations_total %" PRIu64 "\n"
+        "# HELP bazaar_cache_entries Stocks in the cache now.\n"
+        "# TYPE bazaar_cache_entries gauge\n"
+        "bazaar_cache_entries %" PRIu64 "\n"
+        "# HELP bazaar_cache_stream_live 1 when the catalog invalidation stream is heard in order.\n"
+        "# TYPE bazaar_cache_stream_live gauge\n"
+        "bazaar_cache_stream_live %d\n"
+        "# HELP bazaar_cache_flushes_total Whole-cache flushes forced by the invalidation stream.\n"
+        "# TYPE bazaar_cache_flushes_total counter\n",
+        stats.hits, stats.misses, stats.evictions, stats.invalidations, stats.entries,
+        feed.live? 1: 0);
+    if (n < 0 || (size_t) n >= size - *used)
+        return false;
+    *used += (size_t) n;
+    for (int reason = 0; reason < FRONTEND_FLUSH_REASONS; reason++) {
+        n = snprintf (buffer + *used, size - *used,
+            "bazaar_cache_flushes_total{reason=\"%s\"} %" PRIu64 "\n",
+            frontend_feed_reason ((frontend_flush_reason_t) reason), feed.flushes [reason]);
+        if (n < 0 || (size_t) n >= size - *used)
+            return false;
+        *used += (size_t) n;
+    }
+    return true;
+}
+
 static int
 s_get_metrics (frontend_api_t *self, struct mg_connection *conn)
 {
     char buffer [8192];
     size_t length = frontend_metrics_render (self->metrics, buffer, sizeof buffer);
-    if (length == 0)
+    if (length == 0 || !s_render_cache_metrics (self, buffer, sizeof buffer, &length))
         return frontend_reply_error (conn, 500, "cannot render the metrics");
     return frontend_reply_send (conn, 200, "text/plain; version=0.0.4; charset=utf-8",
                                 NULL, false, buffer, length);
+}
+
+//  GET /cache: what is cached, most recently used first, and the stream's state.
+static int
+s_get_cache (frontend_api_t *self, struct mg_connection *conn)
+{
+    size_t capacity = frontend_cache_capacity (self->cache);
+    frontend_cache_item_t *items = (frontend_cache_item_t *) malloc (capacity * sizeof *items);
+    if (!items)
+        return frontend_reply_error (conn, 503, "out of memory");
+    size_t count = frontend_cache_list (self->cache, items, capacity);
+    json_t *entries = json_array ();
+    for (size_t i = 0; i < count && entries; i++)
+        json_array_append_new (entries, json_pack ("{s:s,s:I,s:f}", "name", items [i].name,
+            "quantity", (json_int_t) items [i].quantity, "price", items [i].price));
+    free (items);
+    frontend_cache_stats_t stats;
+    frontend_cache_stats (self->cache, &stats);
+    frontend_feed_status_t feed;
+    memset (&feed, 0, sizeof feed);
+    if (self->feed)
+        frontend_feed_status (self->feed, &feed);
+    json_t *flushes = json_object ();
+    for (int reason = 0; reason < FRONTEND_FLUSH_REASONS && flushes; reason++)
+        json_object_set_new (flushes, frontend_feed_reason ((frontend_flush_reason_t) reason),
+                             json_integer ((json_int_t) feed.flushes [reason]));
+    return frontend_reply_data (conn, json_pack ("{s:b,s:I,s:b,s:o,s:{s:b,s:s,s:I,s:o}}",
+        "enabled", frontend_cache_enabled (self->cache),
+        "capacity", (json_int_t) capacity,
+        "serving", frontend_cache_enabled (self->cache) && frontend_cache_healthy (self->cache),
+        "entries", entries,
+        "stream", "live", feed.live, "publisher", feed.publisher,
+        "next_seq", (json_int_t) feed.next_seq, "flushes", flushes));
 }
 
 int
@@ -390,6 +510,8 @@ frontend_api_handle (frontend_api_t *self, struct mg_connection *conn,
                                         frontend_page_html, frontend_page_size);
         case FRONTEND_ROUTE_METRICS:
             return s_get_metrics (self, conn);
+        case FRONTEND_ROUTE_CACHE:
+            return s_get_cache (self, conn);
         default:
             break;
     }

@@ -7,13 +7,17 @@
 #include "bz_client.h"
 #include "bz_config.h"
 #include "bz_msg.h"
+#include "frontend_cache.h"
+#include "frontend_feed.h"
 #include "frontend_metrics.h"
 #include "frontend_route.h"
 
 typedef struct _frontend_api_t frontend_api_t;
 
-//  Reads the deadlines from config; metrics is shared with the server. NULL on failure.
-frontend_api_t *frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics);
+//  Reads the deadlines from config; metrics, cache and feed (NULL when the cache is off)
+//  are the server's and must outlive the api. NULL on failure.
+frontend_api_t *frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics,
+                                  frontend_cache_t *cache, frontend_feed_t *feed);
 void frontend_api_destroy (frontend_api_t **self_p);
 
 //  Answers one matched request (route->status == 0) on conn, using the calling worker
@@ -21,9 +25,9 @@ void frontend_api_destroy (frontend_api_t **self_p);
 int frontend_api_handle (frontend_api_t *self, struct mg_connection *conn,
                          bz_client_t *client, const frontend_route_t *route);
 
-//  Looks one stock up: the single path every lookup takes, so the LRU cache (issue:
-//  cache) slots in here in front of the bus. Returns 200 with the STOCK in *stock, or
-//  the HTTP status to answer (404, 502, 503) with a message in error.
+//  Looks one stock up at the catalog, over the bus: what GET /stocks/<name> does when
+//  frontend_cache misses. Returns 200 with the STOCK in *stock, or the HTTP status to
+//  answer (404, 502, 503) with a message in error.
 int frontend_api_lookup (frontend_api_t *self, bz_client_t *client, const char *name,
                          bz_msg_t *stock, char *error, size_t error_size);
 

@@ -6,11 +6,21 @@
 
 //  Status classes 1xx..5xx, index 0 for anything outside them.
 #define CLASS_COUNT 6
+//  Request counters are striped by thread: a cached lookup (~80k/s on two cores) must
+//  not bounce one cache line between the cores on every request. Render sums them.
+#define STRIPES     8
 
-struct _frontend_metrics_t {
+typedef struct {
     //  Relaxed atomics: counters need no ordering, only no lost increments
     atomic_uint_fast64_t requests [FRONTEND_ROUTE_COUNT][CLASS_COUNT];
     atomic_int_fast64_t inflight;
+} __attribute__ ((aligned (64))) stripe_t;
+
+static _Thread_local unsigned s_stripe = UINT32_MAX;
+static atomic_uint s_next_stripe;
+
+struct _frontend_metrics_t {
+    stripe_t stripes [STRIPES];
     atomic_uint_fast64_t bus_timeouts;
     atomic_uint_fast64_t bus_retries;
     atomic_uint_fast64_t bus_unavailable;
@@ -21,10 +31,12 @@ frontend_metrics_t *
 frontend_metrics_new (void)
 {
     frontend_metrics_t *self = (frontend_metrics_t *) zmalloc (sizeof (frontend_metrics_t));
-    for (int route = 0; route < FRONTEND_ROUTE_COUNT; route++)
-        for (int class = 0; class < CLASS_COUNT; class++)
-            atomic_init (&self->requests [route][class], 0);
-    atomic_init (&self->inflight, 0);
+    for (int stripe = 0; stripe < STRIPES; stripe++) {
+        for (int route = 0; route < FRONTEND_ROUTE_COUNT; route++)
+            for (int class = 0; class < CLASS_COUNT; class++)
+                atomic_init (&self->stripes [stripe].requests [route][class], 0);
+        atomic_init (&self->stripes [stripe].inflight, 0);
+    }
     atomic_init (&self->bus_timeouts, 0);
     atomic_init (&self->bus_retries, 0);
     atomic_init (&self->bus_unavailable, 0);
@@ -40,10 +52,18 @@ frontend_metrics_destroy (frontend_metrics_t **self_p)
     *self_p = NULL;
 }
 
+static stripe_t *
+s_my_stripe (frontend_metrics_t *self)
+{
+    if (s_stripe == UINT32_MAX)
+        s_stripe = atomic_fetch_add_explicit (&s_next_stripe, 1, memory_order_relaxed) % STRIPES;
+    return &self->stripes [s_stripe];
+}
+
 void
 frontend_metrics_begin (frontend_metrics_t *self)
 {
-    atomic_fetch_add_explicit (&self->inflight, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit (&s_my_stripe (self)->inflight, 1, memory_order_relaxed);
 }
 
 void
@@ -52,8 +72,9 @@ frontend_metrics_end (frontend_metrics_t *self, frontend_route_id_t route, int s
     int class = (status >= 100 && status < 600)? status / 100: 0;
     if ((unsigned) route >= FRONTEND_ROUTE_COUNT)
         route = FRONTEND_ROUTE_OTHER;
-    atomic_fetch_add_explicit (&self->requests [route][class], 1, memory_order_relaxed);
-    atomic_fetch_sub_explicit (&self->inflight, 1, memory_order_relaxed);
+    stripe_t *stripe = s_my_stripe (self);
+    atomic_fetch_add_explicit (&stripe->requests [route][class], 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit (&stripe->inflight, 1, memory_order_relaxed);
 }
 
 void
@@ -105,12 +126,18 @@ frontend_metrics_render (frontend_metrics_t *self, char *buffer, size_t size)
     static const char *classes [CLASS_COUNT] = { "other", "1xx", "2xx", "3xx", "4xx", "5xx" };
     size_t used = 0;
     bool full = size == 0;
+    long long inflight = 0;
+    for (int stripe = 0; stripe < STRIPES; stripe++)
+        inflight += (long long) atomic_load_explicit (&self->stripes [stripe].inflight,
+                                                      memory_order_relaxed);
     s_append (buffer, size, &used, &full,
         "# HELP bazaar_frontend_requests_total HTTP requests answered, by route and status class.\n"
         "# TYPE bazaar_frontend_requests_total counter\n");
     for (int route = 0; route < FRONTEND_ROUTE_COUNT; route++)
         for (int class = 0; class < CLASS_COUNT; class++) {
-            unsigned long long count = LOAD (self->requests [route][class]);
+            unsigned long long count = 0;
+            for (int stripe = 0; stripe < STRIPES; stripe++)
+                count += LOAD (self->stripes [stripe].requests [route][class]);
             if (count || class == 2)
                 s_append (buffer, size, &used, &full,
                     "bazaar_frontend_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
@@ -132,7 +159,7 @@ frontend_metrics_render (frontend_metrics_t *self, char *buffer, size_t size)
         "# HELP bazaar_frontend_bus_bad_replies_total Bus replies that were malformed or unexpected.\n"
         "# TYPE bazaar_frontend_bus_bad_replies_total counter\n"
         "bazaar_frontend_bus_bad_replies_total %llu\n",
-        (long long) atomic_load_explicit (&self->inflight, memory_order_relaxed),
+        inflight,
         LOAD (self->bus_timeouts), LOAD (self->bus_retries),
         LOAD (self->bus_unavailable), LOAD (self->bus_bad_replies));
     return full? 0: used;

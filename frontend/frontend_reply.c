@@ -12,8 +12,8 @@
 
 //  civetweb keeps the connection open when the client asks for it (HTTP/1.1 unless
 //  "Connection: close", HTTP/1.0 only with "keep-alive"); we say the same.
-static bool
-s_keep_alive (struct mg_connection *conn)
+bool
+frontend_reply_keep_alive (struct mg_connection *conn)
 {
     const struct mg_request_info *info = mg_get_request_info (conn);
     const char *header = mg_get_header (conn, "Connection");
@@ -22,22 +22,47 @@ s_keep_alive (struct mg_connection *conn)
     return info && info->http_version && strcmp (info->http_version, "1.1") == 0;
 }
 
-int
-frontend_reply_send (struct mg_connection *conn, int status, const char *content_type,
-                     const char *extra_headers, bool close, const char *body, size_t size)
+//  The status line and headers; returns their length, or -1 when they do not fit.
+static int
+s_format_head (char *buffer, size_t size, int status, const char *reason,
+               const char *content_type, const char *extra_headers, bool keep_alive,
+               size_t body_size)
 {
-    char buffer [REPLY_BUFFER];
-    int head = snprintf (buffer, sizeof buffer,
+    int head = snprintf (buffer, size,
         "HTTP/1.1 %d %s\r\n"
         "Content-Type: %s\r\n"
         "Content-Length: %zu\r\n"
         "Cache-Control: no-store\r\n"
         "%s"
         "Connection: %s\r\n\r\n",
-        status, mg_get_response_code_text (conn, status), content_type, size,
-        extra_headers? extra_headers: "",
-        (!close && s_keep_alive (conn))? "keep-alive": "close");
-    if (head < 0 || (size_t) head >= sizeof buffer)
+        status, reason, content_type, body_size,
+        extra_headers? extra_headers: "", keep_alive? "keep-alive": "close");
+    return (head < 0 || (size_t) head >= size)? -1: head;
+}
+
+size_t
+frontend_reply_format (char *buffer, size_t size, int status, const char *reason,
+                       const char *content_type, bool keep_alive,
+                       const char *body, size_t body_size, size_t *body_offset)
+{
+    int head = s_format_head (buffer, size, status, reason, content_type, NULL, keep_alive,
+                              body_size);
+    if (head < 0 || body_size > size - (size_t) head)
+        return 0;
+    memcpy (buffer + head, body, body_size);
+    *body_offset = (size_t) head;
+    return (size_t) head + body_size;
+}
+
+int
+frontend_reply_send (struct mg_connection *conn, int status, const char *content_type,
+                     const char *extra_headers, bool close, const char *body, size_t size)
+{
+    char buffer [REPLY_BUFFER];
+    int head = s_format_head (buffer, sizeof buffer, status,
+                              mg_get_response_code_text (conn, status), content_type,
+                              extra_headers, !close && frontend_reply_keep_alive (conn), size);
+    if (head < 0)
         return status;
     if (size <= sizeof buffer - (size_t) head) {
         memcpy (buffer + head, body, size);

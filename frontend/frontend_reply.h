@@ -16,6 +16,16 @@
 int frontend_reply_send (struct mg_connection *conn, int status, const char *content_type,
                          const char *extra_headers, bool close, const char *body, size_t size);
 
+//  True when the client keeps the connection open after this response.
+bool frontend_reply_keep_alive (struct mg_connection *conn);
+
+//  Writes a whole response, head and body, as frontend_reply_send would send it, into
+//  buffer (for the lookup cache, which renders once and sends many times). Returns its
+//  length with the body's offset in *body_offset, or 0 when it does not fit.
+size_t frontend_reply_format (char *buffer, size_t size, int status, const char *reason,
+                              const char *content_type, bool keep_alive,
+                              const char *body, size_t body_size, size_t *body_offset);
+
 //  Sends {"data": data} with status 200; takes data. NULL data means it could not be
 //  built from the service reply (say, a string that is not UTF-8): 502.
 int frontend_reply_data (struct mg_connection *conn, json_t *data);

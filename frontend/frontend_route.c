@@ -17,10 +17,11 @@ static const struct {
     { "orders",  true,  FRONTEND_ROUTE_ORDER,   "GET"  },
     { "health",  false, FRONTEND_ROUTE_HEALTH,  "GET"  },
     { "metrics", false, FRONTEND_ROUTE_METRICS, "GET"  },
+    { "cache",   false, FRONTEND_ROUTE_CACHE,   "GET"  },
 };
 
 static const char *s_labels [FRONTEND_ROUTE_COUNT] = {
-    "other", "page", "stocks", "stock", "orders", "order", "health", "metrics"
+    "other", "page", "stocks", "stock", "orders", "order", "health", "metrics", "cache"
 };
 
 static int

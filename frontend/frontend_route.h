@@ -21,6 +21,7 @@ typedef enum {
     FRONTEND_ROUTE_ORDER,       //  GET /orders/<number>
     FRONTEND_ROUTE_HEALTH,      //  GET /health
     FRONTEND_ROUTE_METRICS,     //  GET /metrics
+    FRONTEND_ROUTE_CACHE,       //  GET /cache
     FRONTEND_ROUTE_COUNT
 } frontend_route_id_t;
 

@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include "bz_client.h"
 #include "frontend_api.h"
+#include "frontend_cache.h"
+#include "frontend_feed.h"
 #include "frontend_metrics.h"
 #include "frontend_reply.h"
 #include "frontend_route.h"
@@ -16,6 +18,8 @@
 struct _frontend_server_t {
     bz_config_t *config;            //  not owned
     frontend_metrics_t *metrics;
+    frontend_cache_t *cache;
+    frontend_feed_t *feed;          //  NULL when the cache is off
     frontend_api_t *api;
     struct mg_context *context;
     //  bz_client_new reads config, which caches strings on first use: serialise the
@@ -99,7 +103,20 @@ frontend_server_new (bz_config_t *config)
     self->config = config;
     pthread_mutex_init (&self->clients_lock, NULL);
     self->metrics = frontend_metrics_new ();
-    self->api = frontend_api_new (config, self->metrics);
+    int64_t cache_size = bz_config_int (config, "cache_size");
+    bool cached = bz_config_on (config, "cache") && cache_size > 0;
+    self->cache = frontend_cache_new (cache_size > 0? (size_t) cache_size: 1, cached);
+    if (cached && self->cache)
+        self->feed = frontend_feed_new (config, self->cache);
+    if (!self->cache || (cached && !self->feed)) {
+        zsys_error ("frontend: cannot start the lookup cache");
+        frontend_server_destroy (&self);
+        return NULL;
+    }
+    if (cached)
+        zsys_info ("frontend: lookup cache on, %zu entries, invalidations from %s",
+                   frontend_cache_capacity (self->cache), bz_config_endpoint (config, "catalog"));
+    self->api = frontend_api_new (config, self->metrics, self->cache, self->feed);
 
     char port [16], threads [16];
     snprintf (port, sizeof port, "%d", (int) bz_config_int (config, "http_port"));
@@ -141,7 +158,9 @@ frontend_server_destroy (frontend_server_t **self_p)
         return;
     if (self->context)
         mg_stop (self->context);
+    frontend_feed_destroy (&self->feed);
     frontend_api_destroy (&self->api);
+    frontend_cache_destroy (&self->cache);
     frontend_metrics_destroy (&self->metrics);
     pthread_mutex_destroy (&self->clients_lock);
     free (self);
