@@ -88,3 +88,75 @@ clean:
 	rm -rf build
 
 -include $(ALL_OBJ:.o=.d)
+
+# ---------------------------------------------------------------------------------------
+# Hardening. tests/fuzz/fuzz_<what>.c are libFuzzer targets; `make all` also builds each
+# as $(BUILD)/fuzz-replay-<what> (normal CC and sanitizers, tests/fuzz/replay_main.c), and
+# tests/e2e/fuzz_replay.bats replays tests/fuzz/corpus + regressions through them.
+# `make fuzz` builds them with clang + libFuzzer into build/fuzz and runs each for
+# FUZZ_SECONDS; `make tsan` runs a cluster built with ThreadSanitizer under load.
+FUZZ_TARGETS  := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAYS  := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay-%)
+#   The service library each target needs besides libcommon, and its largest input.
+FUZZ_LIB_catalog := catalog
+FUZZ_LIB_json    := frontend
+FUZZ_LIB_route   := frontend
+FUZZ_MAXLEN_msg     := 1100
+FUZZ_MAXLEN_catalog := 8192
+FUZZ_MAXLEN_json    := 4200
+FUZZ_MAXLEN_route   := 1200
+fuzz_libs      = $(if $(FUZZ_LIB_$(1)),$(2)/lib$(FUZZ_LIB_$(1)).a) $(2)/libcommon.a
+
+all: $(FUZZ_REPLAYS)
+
+define fuzz_replay
+$(BUILD)/fuzz-replay-$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/replay_main.c $(call fuzz_libs,$(1),$(BUILD))
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -Itests/fuzz $$(LDFLAGS) $$(filter %.c %.a,$$^) $$(LDLIBS) -o $$@
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_replay,$(t))))
+-include $(FUZZ_REPLAYS:=.d)
+
+FUZZ_BUILD    := build/fuzz
+FUZZ_SECONDS  ?= 60
+FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+define fuzz_binary
+$(BUILD)/fuzz-$(1): tests/fuzz/fuzz_$(1).c $(call fuzz_libs,$(1),$(BUILD))
+	$$(CC) $$(CFLAGS) -Itests/fuzz -fsanitize=fuzzer $$(filter %.c %.a,$$^) $$(LDLIBS) -o $$@
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_binary,$(t))))
+
+#   Everything is built with clang and coverage (fuzzer-no-link) in build/fuzz; each
+#   target runs over a scratch corpus seeded from tests/fuzz/corpus and regressions.
+#   Any crash, leak, UB or broken property fails the run and names the saved input.
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang SANITIZE= \
+	    OPT="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" LDFLAGS="$(FUZZ_SAN)" \
+	    $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz-%)
+	@failed=; for spec in $(foreach t,$(FUZZ_TARGETS),$(t):$(or $(FUZZ_MAXLEN_$(t)),4096)); do \
+	    t=$${spec%%:*}; len=$${spec#*:}; \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts tests/fuzz/regressions/$$t; \
+	    echo "=== fuzz $$t: $(FUZZ_SECONDS) s, max_len $$len"; \
+	    if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	        $(FUZZ_BUILD)/fuzz-$$t -max_len=$$len -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	        -rss_limit_mb=1024 -malloc_limit_mb=256 -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- \
+	        $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t tests/fuzz/regressions/$$t \
+	        > $(FUZZ_BUILD)/fuzz-$$t.log 2>&1; then \
+	        grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^#[0-9]+.*DONE' $(FUZZ_BUILD)/fuzz-$$t.log; \
+	    else \
+	        tail -n 40 $(FUZZ_BUILD)/fuzz-$$t.log; failed="$$failed $$t"; \
+	        echo "fuzz $$t FAILED: the input is in $(FUZZ_BUILD)/artifacts/$$t-*;" \
+	             "add it to tests/fuzz/regressions/$$t/"; \
+	    fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failures in:$$failed"; exit 1; fi; echo "fuzz: no failure"
+
+TSAN_BUILD    := build/tsan
+TSAN_SECONDS  ?= 5
+#   gcc's ThreadSanitizer; tests/fuzz/tsan-run says what it checks and why each
+#   suppression in tests/fuzz/tsan.supp exists.
+tsan:
+	@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) SANITIZE= \
+	    OPT="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" LDFLAGS="-fsanitize=thread" all
+	@TSAN_SECONDS=$(TSAN_SECONDS) BAZAAR_BIN=$(TSAN_BUILD) tests/fuzz/tsan-run
