@@ -2,8 +2,10 @@
     the catalog and order services and renders the JSON reply. Called by frontend_server. */
 #include <czmq.h>
 #include <math.h>
+#include <stdatomic.h>
 #include "bz_bus.h"
 #include "frontend_api.h"
+#include "frontend_conn.h"
 #include "frontend_json.h"
 #include "frontend_page.h"
 #include "frontend_reply.h"
@@ -13,6 +15,10 @@
 //  /health must answer quickly even when the bus is gone.
 #define HEALTH_TIMEOUT_MS       1000
 #define KEY_MAX                 64
+//  Threads kept out of bus waits (1/8 of them, at least 1): when the bus is slow and
+//  every other thread waits on it, these still answer cache hits, /metrics, /cache and
+//  a quick 503 "overloaded", instead of leaving new requests queued behind the wait.
+#define BUS_RESERVE_SHARE       8
 
 struct _frontend_api_t {
     frontend_metrics_t *metrics;    //  not owned
@@ -20,6 +26,10 @@ struct _frontend_api_t {
     frontend_feed_t *feed;          //  not owned; NULL when the cache is off
     int timeout_ms;                 //  deadline of one REST request, retries included
     int health_timeout_ms;
+    int64_t bus_max;                //  bus requests this frontend may wait on at once
+    //  Bus requests being waited on now: one shared counter, touched only on the bus
+    //  path (a round trip costs ~100 us; the cache hit path never comes here)
+    atomic_int_fast64_t bus_waiting __attribute__ ((aligned (64)));
 };
 
 frontend_api_t *
@@ -34,6 +44,12 @@ frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics,
     int64_t timeout = bz_config_int (config, "request_timeout_ms");
     self->timeout_ms = (timeout > 0 && timeout < 600000)? (int) timeout: 3000;
     self->health_timeout_ms = self->timeout_ms < HEALTH_TIMEOUT_MS? self->timeout_ms: HEALTH_TIMEOUT_MS;
+    int64_t threads = bz_config_int (config, "http_threads");
+    if (threads < 2 || threads > 100000)
+        threads = 2;
+    int64_t reserve = threads / BUS_RESERVE_SHARE;
+    self->bus_max = threads - (reserve > 0? reserve: 1);
+    atomic_init (&self->bus_waiting, 0);
     return self;
 }
 
@@ -58,8 +74,8 @@ s_fail (char *error, size_t error_size, int status, const char *message)
 //  reply with its first frame decoded into first (BZ_MSG_NONE when malformed or
 //  absent), or NULL when no reply came in time.
 static zmsg_t *
-s_call (frontend_api_t *self, bz_client_t *client, const char *service,
-        const bz_msg_t *request, int timeout_ms, bool retry_unavailable, bz_msg_t *first)
+s_call_bus (frontend_api_t *self, bz_client_t *client, const char *service,
+            const bz_msg_t *request, int timeout_ms, bool retry_unavailable, bz_msg_t *first)
 {
     int64_t deadline = zclock_mono () + timeout_ms;
     int64_t left = timeout_ms;
@@ -96,7 +112,36 @@ s_call (frontend_api_t *self, bz_client_t *client, const char *service,
         left = deadline - zclock_mono ();
     }
     frontend_metrics_bus_timeout (self->metrics);
+    bz_msg_init (first, BZ_MSG_NONE);   //  not a 503 seen on the way: s_no_reply
     return NULL;
+}
+
+//  s_call_bus, unless bus_max requests already wait on the bus: then NULL at once, with
+//  first set to ERROR 503 (s_no_reply says "overloaded"). Overload is answered at once
+//  rather than by queueing behind a slow service.
+static zmsg_t *
+s_call (frontend_api_t *self, bz_client_t *client, const char *service,
+        const bz_msg_t *request, int timeout_ms, bool retry_unavailable, bz_msg_t *first)
+{
+    bz_msg_init (first, BZ_MSG_NONE);
+    zmsg_t *reply = NULL;
+    if (atomic_fetch_add_explicit (&self->bus_waiting, 1, memory_order_relaxed) < self->bus_max)
+        reply = s_call_bus (self, client, service, request, timeout_ms, retry_unavailable, first);
+    else {
+        frontend_metrics_overloaded (self->metrics);
+        bz_msg_init (first, BZ_MSG_ERROR);
+        first->code = 503;
+    }
+    atomic_fetch_sub_explicit (&self->bus_waiting, 1, memory_order_relaxed);
+    return reply;
+}
+
+//  The message for a request that got no reply: overloaded (s_call refused to wait)
+//  or the service's "unavailable".
+static const char *
+s_no_reply (const bz_msg_t *first, const char *unavailable)
+{
+    return first->id == BZ_MSG_ERROR && first->code == 503? "overloaded": unavailable;
 }
 
 //  The HTTP status for a service's ERROR reply; a code outside 4xx/5xx is the
@@ -138,7 +183,7 @@ frontend_api_lookup (frontend_api_t *self, bz_client_t *client, const char *name
     bz_msg_set_str (request.name, sizeof request.name, name);
     zmsg_t *reply = s_call (self, client, "catalog", &request, self->timeout_ms, true, stock);
     if (!reply)
-        return s_fail (error, error_size, 503, "catalog unavailable");
+        return s_fail (error, error_size, 503, s_no_reply (stock, "catalog unavailable"));
     int status;
     if (zmsg_size (reply) == 1 && stock->id == BZ_MSG_STOCK && streq (stock->name, name)
     &&  isfinite (stock->price))
@@ -217,7 +262,7 @@ s_get_stocks (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
     bz_msg_init (&request, BZ_MSG_LIST);
     zmsg_t *reply = s_call (self, client, "catalog", &request, self->timeout_ms, true, &first);
     if (!reply)
-        return frontend_reply_error (conn, 503, "catalog unavailable");
+        return frontend_reply_error (conn, 503, s_no_reply (&first, "catalog unavailable"));
     char error [256];
     if (zmsg_size (reply) == 1 && first.id == BZ_MSG_ERROR) {
         zmsg_destroy (&reply);
@@ -239,24 +284,46 @@ s_get_stocks (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
     return frontend_reply_data (conn, list);
 }
 
-//  Reads at most FRONTEND_BODY_MAX bytes of body. Returns its size, or -1 when the
-//  body is larger (or says it is), -2 when the read failed.
+//  What s_read_body returns besides a size.
+#define BODY_TOO_LARGE  -1
+#define BODY_BROKEN     -2
+#define BODY_TOO_SLOW   -3
+
+//  Reads at most FRONTEND_BODY_MAX bytes of body, all within FRONTEND_READ_DEADLINE_MS.
+//  Returns its size, or BODY_TOO_LARGE when it is larger (or says it is), BODY_BROKEN
+//  when the read failed, BODY_TOO_SLOW when the deadline passed first.
+//  One byte per mg_read: civetweb returns from a read of n bytes only once it has all n
+//  or the socket went quiet for its request_timeout_ms, so a larger read would let a
+//  client that sends a byte every half second hold the thread for n/2 seconds. A body
+//  that came with the headers (the usual case) is in civetweb's buffer: each byte then
+//  costs a copy, no syscall. So the deadline overshoots by at most one quiet read.
 static long
 s_read_body (struct mg_connection *conn, char *body, size_t size)
 {
     const struct mg_request_info *info = mg_get_request_info (conn);
     if (info->content_length > FRONTEND_BODY_MAX)
-        return -1;
+        return BODY_TOO_LARGE;
+    int64_t deadline = zclock_mono () + FRONTEND_READ_DEADLINE_MS;
     size_t used = 0;
     while (used < size) {
-        int n = mg_read (conn, body + used, size - used);
+        int n = mg_read (conn, body + used, 1);
         if (n < 0)
-            return -2;
-        if (n == 0)
+            return BODY_BROKEN;
+        if (n == 0) {
+            //  The end, or a read that timed out: civetweb says 0 for both
+            bool late = zclock_mono () >= deadline;
+            if (info->content_length >= 0 && (long long) used < info->content_length)
+                return late? BODY_TOO_SLOW: BODY_BROKEN;
+            if (late)               //  chunked: no telling the end from a timeout
+                return BODY_TOO_SLOW;
             break;
+        }
         used += (size_t) n;
+        bool complete = info->content_length >= 0 && (long long) used >= info->content_length;
+        if (!complete && zclock_mono () >= deadline)
+            return BODY_TOO_SLOW;
     }
-    return used > FRONTEND_BODY_MAX? -1: (long) used;
+    return used > FRONTEND_BODY_MAX? BODY_TOO_LARGE: (long) used;
 }
 
 //  The client's Idempotency-Key, checked, or a fresh UUID. Returns false when the
@@ -288,11 +355,16 @@ s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
 {
     char body [FRONTEND_BODY_MAX + 1];
     long size = s_read_body (conn, body, sizeof body);
-    if (size == -1)
-        return frontend_reply_error_ex (conn, 413, "request body is larger than 4096 bytes",
-                                        NULL, true);
-    if (size < 0)
-        return frontend_reply_error_ex (conn, 400, "cannot read the request body", NULL, true);
+    if (size < 0) {
+        //  The rest of the body stays unread: answer, then cut it off
+        int status = size == BODY_TOO_LARGE? 413: size == BODY_TOO_SLOW? 408: 400;
+        frontend_reply_error_ex (conn, status,
+            status == 413? "request body is larger than 4096 bytes":
+            status == 408? "request body did not arrive in time":
+                           "cannot read the request body", NULL, true);
+        frontend_conn_refuse_body (conn);
+        return status;
+    }
     bz_msg_t request;
     bz_msg_init (&request, BZ_MSG_ORDER);
     if (!s_idempotency_key (conn, request.key, sizeof request.key))
@@ -313,7 +385,7 @@ s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
     //  the catalog with the old quantity will not be stored.
     frontend_cache_invalidate (self->cache, request.name);
     if (!reply)
-        return frontend_reply_error (conn, 503, "order service unavailable");
+        return frontend_reply_error (conn, 503, s_no_reply (&traded, "order service unavailable"));
     int status;
     if (zmsg_size (reply) == 1 && traded.id == BZ_MSG_TRADED && streq (traded.key, request.key))
         status = 200;
@@ -339,7 +411,7 @@ s_get_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *clie
     request.number = route->number;
     zmsg_t *reply = s_call (self, client, "order", &request, self->timeout_ms, true, &record);
     if (!reply)
-        return frontend_reply_error (conn, 503, "order service unavailable");
+        return frontend_reply_error (conn, 503, s_no_reply (&record, "order service unavailable"));
     char error [256];
     int status;
     if (zmsg_size (reply) == 1 && record.id == BZ_MSG_RECORD && record.number == route->number)
@@ -389,8 +461,9 @@ s_get_health (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
     bz_msg_t request, first;
     //  The broker answers bus.workers itself and reads no body; LIST is a harmless one
     bz_msg_init (&request, BZ_MSG_LIST);
-    zmsg_t *reply = s_call (self, client, BZ_SERVICE_WORKERS, &request,
-                            self->health_timeout_ms, false, &first);
+    //  Not counted against bus_max: /health must tell an overload from an outage
+    zmsg_t *reply = s_call_bus (self, client, BZ_SERVICE_WORKERS, &request,
+                                self->health_timeout_ms, false, &first);
     if (!reply)
         return frontend_reply_error (conn, 503, "bus unavailable");
     int catalogs = 0;

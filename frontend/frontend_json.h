@@ -31,9 +31,15 @@ int frontend_json_parse_order (frontend_order_t *order, const char *body, size_t
 //  cannot be serialised. Does not take root.
 char *frontend_json_render (const json_t *root, char *buffer, size_t size, size_t *length_p);
 
+//  The most frontend_json_error writes: {"error":{"code":,"message":""}} is 32 bytes,
+//  the code at most 11 ("-2147483648"), and the message at most 400 (200 bytes, each
+//  '"' or '\\' escaped to two), so 443: rounded up.
+#define FRONTEND_JSON_ERROR_MAX 448
+
 //  Renders {"error":{"code":status,"message":message}} into buffer. Bytes of message
 //  that are not printable ASCII become '?', and it is cut at 200 bytes, so any message
-//  renders. Returns the length, or 0 if buffer is too small (256 bytes always suffice).
+//  renders. Returns the length, or 0 if buffer is too small (FRONTEND_JSON_ERROR_MAX
+//  bytes always suffice; a short plain message needs far less).
 size_t frontend_json_error (char *buffer, size_t size, int status, const char *message);
 
 #endif

@@ -2,6 +2,7 @@
     Counted by frontend_server and frontend_api from every worker thread, lock-free.   */
 #include <czmq.h>
 #include <stdatomic.h>
+#include "frontend_conn.h"
 #include "frontend_metrics.h"
 
 //  Status classes 1xx..5xx, index 0 for anything outside them.
@@ -25,6 +26,7 @@ struct _frontend_metrics_t {
     atomic_uint_fast64_t bus_retries;
     atomic_uint_fast64_t bus_unavailable;
     atomic_uint_fast64_t bus_bad_replies;
+    atomic_uint_fast64_t overloaded;
 };
 
 frontend_metrics_t *
@@ -41,6 +43,7 @@ frontend_metrics_new (void)
     atomic_init (&self->bus_retries, 0);
     atomic_init (&self->bus_unavailable, 0);
     atomic_init (&self->bus_bad_replies, 0);
+    atomic_init (&self->overloaded, 0);
     return self;
 }
 
@@ -94,6 +97,12 @@ void
 frontend_metrics_bus_unavailable (frontend_metrics_t *self)
 {
     atomic_fetch_add_explicit (&self->bus_unavailable, 1, memory_order_relaxed);
+}
+
+void
+frontend_metrics_overloaded (frontend_metrics_t *self)
+{
+    atomic_fetch_add_explicit (&self->overloaded, 1, memory_order_relaxed);
 }
 
 void
@@ -158,9 +167,16 @@ frontend_metrics_render (frontend_metrics_t *self, char *buffer, size_t size)
         "bazaar_frontend_bus_unavailable_total %llu\n"
         "# HELP bazaar_frontend_bus_bad_replies_total Bus replies that were malformed or unexpected.\n"
         "# TYPE bazaar_frontend_bus_bad_replies_total counter\n"
-        "bazaar_frontend_bus_bad_replies_total %llu\n",
+        "bazaar_frontend_bus_bad_replies_total %llu\n"
+        "# HELP bazaar_frontend_overloaded_total Requests answered 503 at once: too many already waited on the bus.\n"
+        "# TYPE bazaar_frontend_overloaded_total counter\n"
+        "bazaar_frontend_overloaded_total %llu\n"
+        "# HELP bazaar_frontend_connections Connections holding an HTTP worker thread.\n"
+        "# TYPE bazaar_frontend_connections gauge\n"
+        "bazaar_frontend_connections %lld\n",
         inflight,
         LOAD (self->bus_timeouts), LOAD (self->bus_retries),
-        LOAD (self->bus_unavailable), LOAD (self->bus_bad_replies));
+        LOAD (self->bus_unavailable), LOAD (self->bus_bad_replies),
+        LOAD (self->overloaded), (long long) frontend_conn_open ());
     return full? 0: used;
 }

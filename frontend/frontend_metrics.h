@@ -21,6 +21,8 @@ void frontend_metrics_end (frontend_metrics_t *self, frontend_route_id_t route, 
 void frontend_metrics_bus_timeout (frontend_metrics_t *self);
 void frontend_metrics_bus_retries (frontend_metrics_t *self, uint64_t tries);
 void frontend_metrics_bus_unavailable (frontend_metrics_t *self);
+//  A request answered 503 "overloaded" rather than wait on the bus behind too many.
+void frontend_metrics_overloaded (frontend_metrics_t *self);
 //  A bus reply that did not decode or did not answer what we asked.
 void frontend_metrics_bus_bad_reply (frontend_metrics_t *self);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "frontend_conn.h"
 #include "frontend_json.h"
 #include "frontend_reply.h"
 
@@ -11,10 +12,14 @@
 #define REPLY_BUFFER 8192
 
 //  civetweb keeps the connection open when the client asks for it (HTTP/1.1 unless
-//  "Connection: close", HTTP/1.0 only with "keep-alive"); we say the same.
+//  "Connection: close", HTTP/1.0 only with "keep-alive"); we say the same. When every
+//  worker thread holds a connection we ask the client to close instead, so that the
+//  connections civetweb has queued get a thread (frontend_conn_saturated).
 bool
 frontend_reply_keep_alive (struct mg_connection *conn)
 {
+    if (frontend_conn_saturated ())
+        return false;
     const struct mg_request_info *info = mg_get_request_info (conn);
     const char *header = mg_get_header (conn, "Connection");
     if (header)
@@ -101,7 +106,7 @@ int
 frontend_reply_error_ex (struct mg_connection *conn, int status, const char *message,
                          const char *extra_headers, bool close)
 {
-    char buffer [512];
+    char buffer [FRONTEND_JSON_ERROR_MAX];
     size_t length = frontend_json_error (buffer, sizeof buffer, status, message);
     return frontend_reply_send (conn, status, FRONTEND_JSON_TYPE, extra_headers, close,
                                 buffer, length);

@@ -6,6 +6,7 @@
 #include "bz_client.h"
 #include "frontend_api.h"
 #include "frontend_cache.h"
+#include "frontend_conn.h"
 #include "frontend_feed.h"
 #include "frontend_metrics.h"
 #include "frontend_reply.h"
@@ -55,10 +56,34 @@ s_exit_thread (const struct mg_context *context, int thread_type, void *pointer)
     pthread_mutex_unlock (&self->clients_lock);
 }
 
+//  Connections holding a worker thread, for frontend_conn_saturated.
+static int
+s_connection_opened (const struct mg_connection *conn, void **conn_data)
+{
+    (void) conn;
+    (void) conn_data;
+    frontend_conn_opened ();
+    return 0;
+}
+
+static void
+s_connection_closed (const struct mg_connection *conn)
+{
+    (void) conn;
+    frontend_conn_closed ();
+}
+
 //  Errors civetweb finds itself (bad request line, headers too large) get JSON too.
+//  civetweb 1.15 reports a request line plus headers over max_request_size as 400
+//  "Malformed message" (its 413 branch is unreachable), the same words it uses for a
+//  head that never completed (client gone or too slow): 431 says what is likely.
 static int
 s_http_error (struct mg_connection *conn, int status, const char *message)
 {
+    if (status == 400 && message && streq (message, "Malformed message")) {
+        status = 431;
+        message = "request line and headers are over 16384 bytes, or incomplete";
+    }
     frontend_reply_error_ex (conn, status, message && *message? message: "bad request", NULL, true);
     return 0;
 }
@@ -85,12 +110,20 @@ s_handle_request (struct mg_connection *conn, void *cbdata)
         char allow [64] = "";
         if (route.status == 405 && route.allow)
             snprintf (allow, sizeof allow, "Allow: %s\r\n", route.allow);
+        bool body = s_has_body (conn);
         status = frontend_reply_error_ex (conn, route.status, route.error,
-                                          *allow? allow: NULL, s_has_body (conn));
+                                          *allow? allow: NULL, body);
+        if (body)
+            frontend_conn_refuse_body (conn);
     }
-    else
+    else {
         status = frontend_api_handle (self->api, conn,
                                       (bz_client_t *) mg_get_thread_pointer (conn), &route);
+        //  POST /orders reads its body (and refuses it itself); any other route has no
+        //  use for one, which civetweb would read to the end, however slowly it came
+        if (route.id != FRONTEND_ROUTE_ORDERS && s_has_body (conn))
+            frontend_conn_refuse_body (conn);
+    }
     frontend_metrics_end (self->metrics, route.id, status);
     return status;
 }
@@ -118,18 +151,28 @@ frontend_server_new (bz_config_t *config)
                    frontend_cache_capacity (self->cache), bz_config_endpoint (config, "catalog"));
     self->api = frontend_api_new (config, self->metrics, self->cache, self->feed);
 
-    char port [16], threads [16];
+    char port [16], threads [16], read_ms [16];
+    int64_t thread_count = bz_config_int (config, "http_threads");
     snprintf (port, sizeof port, "%d", (int) bz_config_int (config, "http_port"));
-    snprintf (threads, sizeof threads, "%d", (int) bz_config_int (config, "http_threads"));
+    snprintf (threads, sizeof threads, "%d", (int) thread_count);
+    snprintf (read_ms, sizeof read_ms, "%d", FRONTEND_READ_DEADLINE_MS);
+    frontend_conn_set_limit (thread_count);
     const char *options [] = {
         "listening_ports", port,
         "num_threads", threads,
         "enable_keep_alive", "yes",
         "keep_alive_timeout_ms", "5000",
         "tcp_nodelay", "1",
-        //  Bounds a slow client (slowloris); the bus deadline is request_timeout_ms
-        "request_timeout_ms", "5000",
+        //  Bounds a slow client (slowloris): request line and headers as a whole, and
+        //  each read. Not the bus deadline (config request_timeout_ms), another thing.
+        "request_timeout_ms", read_ms,
         "max_request_size", "16384",
+        //  Accepted connections waiting for a thread: the master thread stops accepting
+        //  when full, and the kernel's backlog holds the rest (then refuses SYNs). Kept
+        //  small: a thread frees within seconds (see frontend_conn_saturated), and
+        //  waiting in the kernel costs us nothing.
+        "connection_queue", "32",
+        "listen_backlog", "256",
         //  Route on the path as sent: refuse percent-encoding rather than decode it
         "decode_url", "no",
         NULL
@@ -139,6 +182,8 @@ frontend_server_new (bz_config_t *config)
     callbacks.init_thread = s_init_thread;
     callbacks.exit_thread = s_exit_thread;
     callbacks.http_error = s_http_error;
+    callbacks.init_connection = s_connection_opened;
+    callbacks.connection_close = s_connection_closed;
     self->context = mg_start (&callbacks, self, options);
     if (!self->context) {
         zsys_error ("frontend: cannot start HTTP on port %s", port);

@@ -1,5 +1,6 @@
 /*  test_frontend_json: the POST /orders body parser accepts exactly one shape and names
     the problem in everything else; error and data rendering always give valid JSON.  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -190,6 +191,29 @@ test_data_rendering (void **state)
     assert_null (frontend_json_render (NULL, buffer, sizeof buffer, &length));
 }
 
+//  The worst message: 200 bytes that all escape to two, with the longest code.
+static void
+test_error_worst_case (void **state)
+{
+    (void) state;
+    char quotes [301];
+    memset (quotes, '"', sizeof quotes - 1);
+    quotes [sizeof quotes - 1] = 0;
+    char buffer [FRONTEND_JSON_ERROR_MAX];
+    size_t length = frontend_json_error (buffer, sizeof buffer, INT_MIN, quotes);
+    assert_int_equal (length, 443);
+    json_t *back = json_loadb (buffer, length, 0, NULL);
+    assert_non_null (back);
+    const char *message = json_string_value (json_object_get (json_object_get (back, "error"), "message"));
+    assert_non_null (message);
+    assert_int_equal (strlen (message), 200);
+    json_decref (back);
+    memset (quotes, '\\', sizeof quotes - 1);
+    assert_int_equal (frontend_json_error (buffer, sizeof buffer, 503, quotes), 435);
+    //  256 bytes, which the header once promised, do not suffice
+    assert_int_equal (frontend_json_error (buffer, 256, 503, quotes), 0);
+}
+
 int
 main (void)
 {
@@ -199,6 +223,7 @@ main (void)
         cmocka_unit_test (test_body_bounds),
         cmocka_unit_test (test_hostile_key_in_message),
         cmocka_unit_test (test_error_rendering),
+        cmocka_unit_test (test_error_worst_case),
         cmocka_unit_test (test_data_rendering),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
