@@ -3,6 +3,7 @@
 #include "bus_broker.h"
 #include "bz_bus.h"
 #include "bz_msg.h"
+#include "bz_security.h"
 
 #define SERVICES_MAX    64      //  garbage service names must not grow memory
 #define WORKERS_MAX     256
@@ -554,7 +555,10 @@ bus_broker_new (bz_config_t *config)
         zsock_set_maxmsgsize (self->router, (int) bz_config_int (config, "max_frame"));
         zsock_set_linger (self->router, 0);
     }
+    bz_security_t *security = bz_security_for (config);
     if (!self->router || !self->monitor
+    ||  bz_security_server (security, self->router)
+    ||  bz_security_server (security, self->monitor)
     ||  zsock_bind (self->router, "%s", bz_config_endpoint (config, "bus")) < 0
     ||  zsock_bind (self->monitor, "%s", bz_config_endpoint (config, "monitor")) < 0) {
         zsys_error ("bus: cannot bind %s / %s", bz_config_endpoint (config, "bus"),

@@ -1,6 +1,7 @@
 /*  bazaar-bus: the broker process. Usage: bazaar-bus [--config PATH]
     Started by scripts/cluster; everything else connects to it.           */
 #include "bus_broker.h"
+#include "bz_security.h"
 
 int
 main (int argc, char *argv [])
@@ -15,8 +16,11 @@ main (int argc, char *argv [])
     bz_config_t *config = bz_config_new (config_path);
     if (!config)
         return 1;
-    bus_broker_t *broker = bus_broker_new (config);
+    bz_security_t *security = bz_security_new (config);
+    bz_security_set_default (security);
+    bus_broker_t *broker = security? bus_broker_new (config): NULL;
     if (!broker) {
+        bz_security_destroy (&security);
         bz_config_destroy (&config);
         return 1;
     }
@@ -24,6 +28,7 @@ main (int argc, char *argv [])
                bz_config_endpoint (config, "monitor"));
     bus_broker_run (broker);
     bus_broker_destroy (&broker);
+    bz_security_destroy (&security);
     bz_config_destroy (&config);
     return 0;
 }

@@ -3,6 +3,7 @@
 #include "bz_client.h"
 #include "bz_bus.h"
 #include "bz_msg.h"
+#include "bz_security.h"
 
 //  Prints the live workers, or the order leader's replica id. Returns the exit code.
 static int
@@ -54,7 +55,10 @@ main (int argc, char *argv [])
     bz_config_t *config = bz_config_new (config_path);
     if (!config)
         return 1;
-    int rc = s_query (config, streq (argv [1], "leader"));
+    bz_security_t *security = bz_security_new (config);
+    bz_security_set_default (security);
+    int rc = security? s_query (config, streq (argv [1], "leader")): 1;
+    bz_security_destroy (&security);
     bz_config_destroy (&config);
     return rc;
 }

@@ -2,6 +2,7 @@
     changes, requests per service). Usage: bazaar-busmon [--config PATH]          */
 #include "bz_config.h"
 #include "bz_msg.h"
+#include "bz_security.h"
 
 int
 main (int argc, char *argv [])
@@ -14,7 +15,14 @@ main (int argc, char *argv [])
     bz_config_t *config = bz_config_new (config_path);
     if (!config)
         return 1;
-    zsock_t *monitor = zsock_new_sub (bz_config_endpoint (config, "monitor"), "");
+    bz_security_t *security = bz_security_new (config);
+    zsock_t *monitor = security? zsock_new (ZMQ_SUB): NULL;
+    if (monitor) {
+        zsock_set_subscribe (monitor, "");
+        if (bz_security_client (security, monitor)
+        ||  zsock_connect (monitor, "%s", bz_config_endpoint (config, "monitor")))
+            zsock_destroy (&monitor);
+    }
     printf ("watching %s (Ctrl-C to stop)\n", bz_config_endpoint (config, "monitor"));
     fflush (stdout);
     while (monitor && !zsys_interrupted) {
@@ -39,6 +47,7 @@ main (int argc, char *argv [])
         zmsg_destroy (&msg);
     }
     zsock_destroy (&monitor);
+    bz_security_destroy (&security);
     bz_config_destroy (&config);
     return 0;
 }

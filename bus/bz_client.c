@@ -2,9 +2,11 @@
     A try that times out reopens the socket: ZeroMQ's own reconnect may be stuck on a dead peer.  */
 #include "bz_client.h"
 #include "bz_bus.h"
+#include "bz_security.h"
 
 struct _bz_client_t {
     char *endpoint;         //  the broker's ROUTER
+    bz_security_t *security;    //  the process's, applied to every socket we open
     zsock_t *socket;        //  DEALER, reopened after every timed-out try
     uint64_t sequence;      //  last request id used
     int retry_ms;           //  how long one try waits
@@ -25,7 +27,8 @@ s_connect (bz_client_t *self)
     zsock_set_rcvhwm (socket, 10000);
     //  Catch-up replies carry up to 1000 frames, each still bounded by max_frame.
     zsock_set_maxmsgsize (socket, self->max_frame);
-    if (zsock_connect (socket, "%s", self->endpoint)) {
+    if (bz_security_client (self->security, socket)
+    ||  zsock_connect (socket, "%s", self->endpoint)) {
         zsock_destroy (&socket);
         return NULL;
     }
@@ -40,7 +43,8 @@ bz_client_new (bz_config_t *config)
     self->endpoint = strdup (bz_config_endpoint (config, "bus"));
     self->retry_ms = (int) bz_config_int (config, "retry_ms");
     self->max_frame = (int) bz_config_int (config, "max_frame");
-    self->socket = s_connect (self);
+    self->security = bz_security_for (config);
+    self->socket = self->security? s_connect (self): NULL;
     if (!self->socket)
         bz_client_destroy (&self);
     return self;

@@ -3,6 +3,7 @@
 #include "bz_worker.h"
 #include "bz_bus.h"
 #include "bz_msg.h"
+#include "bz_security.h"
 
 struct _bz_worker_t {
     zsock_t *socket;            //  DEALER to the broker
@@ -101,7 +102,8 @@ bz_worker_new (bz_config_t *config, const char *service, int rank)
     zsock_set_maxmsgsize (self->socket, (int) bz_config_int (config, "max_frame"));
     zsock_set_reconnect_ivl (self->socket, 50);
     zsock_set_reconnect_ivl_max (self->socket, 500);
-    if (zsock_connect (self->socket, "%s", bz_config_endpoint (config, "bus"))) {
+    if (bz_security_client (bz_security_for (config), self->socket)
+    ||  zsock_connect (self->socket, "%s", bz_config_endpoint (config, "bus"))) {
         bz_worker_destroy (&self);
         return NULL;
     }

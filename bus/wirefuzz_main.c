@@ -13,12 +13,14 @@
 #include "bz_bus.h"
 #include "bz_config.h"
 #include "bz_msg.h"
+#include "bz_security.h"
 
 #define SPLIT_MAX   8           //  frames in a random garbage message
 #define WAIT_MS     6000        //  longest wait for the replies we expect
 
 typedef struct {
     bz_config_t *config;
+    bz_security_t *security;    //  the cluster's keys when curve is on: we fuzz past CURVE
     uint64_t rng;
     int rounds;
     bool verbose;
@@ -129,7 +131,8 @@ s_dealer (fuzz_t *self, const char *endpoint)
     zsock_set_sndtimeo (socket, 1000);
     zsock_set_sndhwm (socket, 100000);
     zsock_set_rcvtimeo (socket, 200);
-    if (zsock_connect (socket, "%s", endpoint)) {
+    if (bz_security_client (self->security, socket)
+    ||  zsock_connect (socket, "%s", endpoint)) {
         s_problem (self, "cannot connect to %s", endpoint);
         zsock_destroy (&socket);
     }
@@ -927,6 +930,12 @@ main (int argc, char *argv [])
     self.config = bz_config_new (config_path);
     if (!self.config)
         return 2;
+    self.security = bz_security_new (self.config);
+    if (!self.security) {
+        bz_config_destroy (&self.config);
+        return 2;
+    }
+    bz_security_set_default (self.security);
     self.max_frame = (int) bz_config_int (self.config, "max_frame");
     //  worker first: it checks a new service can register before garbage names pile up
     if (s_phase (phases, "worker"))
@@ -945,6 +954,7 @@ main (int argc, char *argv [])
         s_fake_catalog (&self, fake_catalog_ms);
     s_check_alive (&self);
     printf ("wirefuzz: %d hostile messages sent, %d problems\n", self.sent, self.problems);
+    bz_security_destroy (&self.security);
     bz_config_destroy (&self.config);
     return self.problems? 1: 0;
 }

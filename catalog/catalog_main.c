@@ -3,6 +3,7 @@
 #include "bz_config.h"
 #include "catalog_store.h"
 #include "catalog_server.h"
+#include "bz_security.h"
 
 static int
 s_usage (void)
@@ -54,7 +55,10 @@ main (int argc, char *argv [])
     bz_config_t *config = bz_config_new (config_path);
     if (!config)
         return 1;
-    int rc = s_serve (config, csv_path);
+    bz_security_t *security = bz_security_new (config);
+    bz_security_set_default (security);
+    int rc = security? s_serve (config, csv_path): 1;
+    bz_security_destroy (&security);
     bz_config_destroy (&config);
     return rc;
 }

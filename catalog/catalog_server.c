@@ -4,6 +4,7 @@
 #include "bz_worker.h"
 #include "bz_msg.h"
 #include "bz_crash.h"
+#include "bz_security.h"
 
 struct _catalog_server_t {
     catalog_store_t *store;             //  not owned
@@ -42,6 +43,8 @@ s_bind_publisher (catalog_server_t *self, bz_config_t *config)
         return -1;
     //  A burst of invalidations must not be dropped at the default HWM of 1000.
     zsock_set_sndhwm (self->publisher, 100000);
+    if (bz_security_server (bz_security_for (config), self->publisher))
+        return -1;
     if (zsock_bind (self->publisher, "%s", endpoint) < 0) {
         zsys_error ("catalog: cannot bind PUB at %s: %s", endpoint, zmq_strerror (zmq_errno ()));
         return -1;

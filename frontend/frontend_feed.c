@@ -7,11 +7,13 @@
 #include <czmq.h>
 #include <pthread.h>
 #include "bz_msg.h"
+#include "bz_security.h"
 #include "frontend_feed.h"
 
 struct _frontend_feed_t {
     frontend_cache_t *cache;            //  not owned
     char *endpoint;
+    bz_security_t *security;            //  the process's; NULL: curve on but none set
     int64_t limit_ms;                   //  silence before the stream counts as dead
     int heartbeat_ms;
     zactor_t *actor;
@@ -176,7 +178,8 @@ s_feed_actor (zsock_t *pipe, void *args)
         zsock_set_rcvhwm (state.subscriber, 100000);
         zsock_set_subscribe (state.subscriber, "inv");
         zsock_set_subscribe (state.subscriber, "hb");
-        if (zsock_connect (state.subscriber, "%s", state.feed->endpoint))
+        if (bz_security_client (state.feed->security, state.subscriber)
+        ||  zsock_connect (state.subscriber, "%s", state.feed->endpoint))
             zsock_destroy (&state.subscriber);
     }
     zsock_signal (pipe, state.subscriber? 0: 1);
@@ -221,6 +224,7 @@ frontend_feed_new (bz_config_t *config, frontend_cache_t *cache)
     frontend_feed_t *self = (frontend_feed_t *) zmalloc (sizeof (frontend_feed_t));
     self->cache = cache;
     self->endpoint = strdup (bz_config_endpoint (config, "catalog"));
+    self->security = bz_security_for (config);
     int64_t heartbeat = bz_config_int (config, "heartbeat_ms");
     int64_t liveness = bz_config_int (config, "liveness");
     self->heartbeat_ms = (heartbeat > 0 && heartbeat <= 60000)? (int) heartbeat: 100;

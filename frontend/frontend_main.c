@@ -4,6 +4,7 @@
 #include <civetweb.h>
 #include "bz_config.h"
 #include "frontend_server.h"
+#include "bz_security.h"
 
 static void
 s_usage (void)
@@ -31,10 +32,18 @@ main (int argc, char *argv [])
         return 1;
     //  Read before the worker threads start: config caches endpoints on first use
     const char *bus = bz_config_endpoint (config, "bus");
+    //  Before the threads too: they fetch it for every bus socket they open
+    bz_security_t *security = bz_security_new (config);
+    if (!security) {
+        bz_config_destroy (&config);
+        return 1;
+    }
+    bz_security_set_default (security);
     mg_init_library (0);
     frontend_server_t *server = frontend_server_new (config);
     if (!server) {
         mg_exit_library ();
+        bz_security_destroy (&security);
         bz_config_destroy (&config);
         return 1;
     }
@@ -45,6 +54,7 @@ main (int argc, char *argv [])
     zsys_info ("frontend: stopping");
     frontend_server_destroy (&server);
     mg_exit_library ();
+    bz_security_destroy (&security);
     bz_config_destroy (&config);
     return 0;
 }

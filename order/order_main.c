@@ -3,6 +3,7 @@
     --digest prints "<orders> <sha1>" of replica N's log and exits (scripts/chaos).     */
 #include "order_server.h"
 #include "order_log.h"
+#include "bz_security.h"
 
 //  Prints how many orders replica id's log holds and a digest of them.
 static int
@@ -57,11 +58,14 @@ main (int argc, char *argv [])
     if (!config)
         return 1;
     zsys_dir_create ("%s", bz_config_str (config, "data"));
-    order_server_t *server = order_server_new (config, id);
+    bz_security_t *security = bz_security_new (config);
+    bz_security_set_default (security);
+    order_server_t *server = security? order_server_new (config, id): NULL;
     int rc = server? 0: 1;
     if (server)
         order_server_run (server);
     order_server_destroy (&server);
+    bz_security_destroy (&security);
     bz_config_destroy (&config);
     return rc;
 }

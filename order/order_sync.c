@@ -3,6 +3,7 @@
     so an acknowledgment of number N from any epoch proves orders 0..N durable there.  */
 #include "order_sync.h"
 #include "bz_msg.h"
+#include "bz_security.h"
 
 #define REPLICAS_MAX    9
 #define APPLY_MAX       4096    //  orders a follower applies in one transaction
@@ -74,7 +75,12 @@ order_sync_new (bz_config_t *config, int id, order_log_t *log)
     const char *pub_endpoint = bz_config_endpoint (config, name);
     snprintf (name, sizeof name, "order%d.sync", id);
     const char *sync_endpoint = bz_config_endpoint (config, name);
+    //  Replication carries orders: only the cluster's processes may read or feed it.
+    bz_security_t *security = bz_security_for (config);
     if (!self->pub || !self->router || !self->sub
+    ||  bz_security_server (security, self->pub)
+    ||  bz_security_server (security, self->router)
+    ||  bz_security_client (security, self->sub)
     ||  zsock_bind (self->pub, "%s", pub_endpoint) < 0
     ||  zsock_bind (self->router, "%s", sync_endpoint) < 0) {
         zsys_error ("order %d: cannot bind %s / %s", id, pub_endpoint, sync_endpoint);
@@ -90,6 +96,11 @@ order_sync_new (bz_config_t *config, int id, order_log_t *log)
         zsock_connect (self->sub, "%s", bz_config_endpoint (config, name));
         //  Sends never wait: a message for a peer that is down fails at once.
         zsock_t *dealer = s_socket (ZMQ_DEALER, config);
+        if (!dealer || bz_security_client (security, dealer)) {
+            zsock_destroy (&dealer);
+            order_sync_destroy (&self);
+            return NULL;
+        }
         zsock_set_immediate (dealer, 1);
         zsock_set_sndtimeo (dealer, 0);
         snprintf (name, sizeof name, "order%d.sync", peer);
