@@ -4,7 +4,7 @@
 BUILD     ?= build
 CC        ?= cc
 OPT       ?= -O2 -g
-CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPT) -MMD -MP \
+CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPT) \
              -Ibus -Ischemas -Icatalog -Ifrontend -Iorder -Iclient
 LDLIBS    += -lczmq -lzmq -lmsgpackc -lsqlite3 -ljansson -lcivetweb -lcurl -lpthread -lm
 ifeq ($(SANITIZE),1)
@@ -34,7 +34,7 @@ all: $(PROGRAMS) $(TESTS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libcommon.a: $(COMMON_OBJ)
 	@rm -f $@
