@@ -206,10 +206,28 @@ s_check_leader (bus_broker_t *self, service_t *service)
         s_heartbeat (self, w);
 }
 
+//  Makes room for a worker's service in a full table: a service that has no worker is
+//  only names clients asked for (maybe garbage), so its waiting clients get a 503.
+static void
+s_evict_workerless (bus_broker_t *self)
+{
+    for (service_t *s = (service_t *) zhashx_first (self->services); s;
+         s = (service_t *) zhashx_next (self->services))
+        if (zlistx_size (s->workers) == 0) {
+            for (request_t *r = (request_t *) zlistx_first (s->queue); r;
+                 r = (request_t *) zlistx_next (s->queue))
+                s_reply_error (self, r, s->name, 503, "no live worker for this service");
+            zhashx_delete (self->services, s->name);
+            return;
+        }
+}
+
 static service_t *
-s_service_require (bus_broker_t *self, const char *name)
+s_service_require (bus_broker_t *self, const char *name, bool for_worker)
 {
     service_t *service = (service_t *) zhashx_lookup (self->services, name);
+    if (!service && for_worker && zhashx_size (self->services) >= SERVICES_MAX)
+        s_evict_workerless (self);
     if (service || zhashx_size (self->services) >= SERVICES_MAX)
         return service;
     service = (service_t *) zmalloc (sizeof (service_t));
@@ -285,7 +303,7 @@ s_client_request (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
         s_reply_client (self, sender, name, reqid, &body);
     }
     else {
-        service_t *service = s_service_require (self, name);
+        service_t *service = s_service_require (self, name, false);
         if (!service)
             s_reply_error (self, &request, name, 503, "too many services on the bus");
         else
@@ -309,7 +327,7 @@ s_client_request (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
 static worker_t *
 s_worker_create (bus_broker_t *self, zframe_t *sender, const char *identity, const bz_msg_t *ready)
 {
-    service_t *service = s_service_require (self, ready->service);
+    service_t *service = s_service_require (self, ready->service, true);
     if (!service || zhashx_size (self->workers) >= WORKERS_MAX)
         return NULL;
     worker_t *worker = (worker_t *) zmalloc (sizeof (worker_t));
