@@ -171,3 +171,212 @@ assert_json_error () {
         return 1
     }
 }
+
+#   --------------------------------------------------------------------------
+#   Orders and the books (orders.bats, atomicity.bats, client.bats).
+
+#   The initial quantity of every stock on a fresh cluster (data/catalog.csv has none).
+E2E_INITIAL_QUANTITY=100
+
+#   post_order NAME QUANTITY TYPE [KEY]: POST /orders; sets $status, $body and $number
+#   (the transaction number on a 200, empty otherwise).
+post_order () {
+    local json
+    json=$(jq -cn --arg name "$1" --argjson quantity "$2" --arg type "$3" \
+               '{name: $name, quantity: $quantity, type: $type}')
+    http_post /orders "$json" "${4:+Idempotency-Key: $4}"
+    number=
+    if [[ $status == 200 ]]; then
+        number=$(jq -er '.data.transaction_number | select(type == "number")' <<< "$body") || number=
+    fi
+}
+
+#   fetch_orders: every order the cluster acknowledges, walking GET /orders/0, 1, ...
+#   (100 per curl, one connection) until the first 404. Sets $orders (a JSON array of
+#   the .data records, index = number) and $orders_count. Fails, saying why, on any
+#   other answer, on a record that is not exactly {number, name, type, quantity} with
+#   number = its index, and on a gap: an order found after the first 404.
+fetch_orders () {
+    local from=0 url file summary n=0 ok code rest bad
+    url="http://127.0.0.1:$BAZAAR_HTTP_PORT/orders"
+    file=$(mktemp)
+    orders='[]'
+    orders_count=0
+    #   awk does the per-order work: under bats every bash command pays for its traps.
+    while :; do
+        summary=$(curl -s --max-time 30 -w '\n%{http_code}\n' "$url/[$from-$((from + 99))]" \
+                  | awk -v out="$file" '
+                        NR % 2 == 1 { body = $0; next }
+                        $0 != "200" { print ok + 0, $0, body; stopped = 1; exit }
+                        { print body >> out; ok++ }
+                        END { if (!stopped) print ok + 0, "more" }')
+        read -r ok code rest <<< "$summary"
+        n=$((n + ok))
+        if [[ $code == 404 ]]; then
+            if [[ $rest != '{"error":{"code":404,"message":"order not found"}}' ]]; then
+                echo "fetch_orders: GET /orders/$n: 404 with body $rest"
+                rm -f "$file"
+                return 1
+            fi
+            break
+        fi
+        if [[ $code != more || $ok != 100 ]]; then
+            echo "fetch_orders: GET /orders/$n: ${code:-no answer} $rest"
+            rm -f "$file"
+            return 1
+        fi
+        from=$((from + 100))
+    done
+    #   No gap: nothing beyond the first missing number either.
+    bad=$(curl -s --max-time 30 -w '\n%{http_code}\n' "$url/[$((n + 1))-$((n + 5))]" \
+          | awk -v n="$n" 'NR % 2 == 1 { body = $0; next }
+                           $0 != "404" { print "/orders/" n + NR / 2, "answers", $0, body }')
+    if [[ -n $bad ]]; then
+        echo "fetch_orders: gap: /orders/$n is 404 but $bad"
+        rm -f "$file"
+        return 1
+    fi
+    if ((n > 0)); then
+        orders=$(jq -cs '[.[].data]' "$file") || {
+            echo "fetch_orders: a 200 body is not JSON"
+            rm -f "$file"
+            return 1
+        }
+        bad=$(jq -c 'to_entries[] | select((.value | type) != "object"
+                  or (.value | keys) != ["name", "number", "quantity", "type"]
+                  or .value.number != .key
+                  or (.value.name | type) != "string"
+                  or (.value.type | IN("buy", "sell") | not)
+                  or (.value.quantity | type) != "number"
+                  or .value.quantity < 1 or .value.quantity > 1000000
+                  or .value.quantity != (.value.quantity | floor)) | .value' <<< "$orders")
+        if [[ -n $bad ]]; then
+            echo "fetch_orders: malformed order records:"
+            echo "$bad"
+            rm -f "$file"
+            return 1
+        fi
+    fi
+    rm -f "$file"
+    orders_count=$n
+}
+
+#   next_number: the transaction number the next successful trade will get (= the
+#   number of orders). Prints it.
+next_number () {
+    fetch_orders || return 1
+    echo "$orders_count"
+}
+
+#   check_books: the books balance. Fetches GET /stocks and every order (fetch_orders:
+#   dense, from 0, well formed), then requires for every stock
+#       quantity = 100 - Σ buys + Σ sells   and   volume = Σ quantities
+#   over those orders, and that every order names a listed stock. Prints each
+#   offending stock on failure. Sets $orders, $orders_count and $stocks.
+check_books () {
+    http_get /stocks
+    if [[ $status != 200 ]]; then
+        echo "check_books: GET /stocks: $status $body"
+        return 1
+    fi
+    stocks=$(jq -c '.data' <<< "$body")
+    fetch_orders || return 1
+    local report
+    report=$(jq -rn --argjson stocks "$stocks" --argjson orders "$orders" \
+                    --argjson initial "$E2E_INITIAL_QUANTITY" '
+        def sum(f): map(f) | add // 0;
+        ($stocks | map(.name)) as $names
+        | ($orders | group_by(.name)
+           | map({key: .[0].name,
+                  value: {quantity: ($initial - sum(select(.type == "buy") | .quantity)
+                                              + sum(select(.type == "sell") | .quantity)),
+                          volume: sum(.quantity), orders: length}})
+           | from_entries) as $expected
+        | ($stocks[] | . as $stock
+           | ($expected[$stock.name] // {quantity: $initial, volume: 0, orders: 0}) as $want
+           | select($stock.quantity != $want.quantity or $stock.volume != $want.volume)
+           | "\($stock.name): quantity \($stock.quantity), volume \($stock.volume); "
+             + "expected quantity \($want.quantity), volume \($want.volume) from \($want.orders) orders"),
+          ($orders[] | select(.name as $name | $names | any(. == $name) | not)
+           | "order \(.number) trades \(.name), which GET /stocks does not list")')
+    if [[ -n $report ]]; then
+        echo "check_books: the books do not balance over orders 0..$((orders_count - 1)):"
+        echo "$report"
+        return 1
+    fi
+}
+
+#   snapshot_state: the observable state, for "nothing changed" checks: every stock
+#   (quantity, volume) and the next transaction number. Sets $state.
+snapshot_state () {
+    http_get /stocks
+    if [[ $status != 200 ]]; then
+        echo "snapshot_state: GET /stocks: $status $body"
+        return 1
+    fi
+    local next
+    next=$(next_number) || { echo "$next"; return 1; }
+    # shellcheck disable=SC2034  # read by the caller
+    state="next=$next $(jq -c '[.data[] | [.name, .quantity, .volume]]' <<< "$body")"
+}
+
+#   stock_field NAME FIELD: prints one field of GET /stocks (quantity or volume).
+stock_field () {
+    http_get /stocks
+    [[ $status == 200 ]] || { echo "GET /stocks: $status $body" >&2; return 1; }
+    jq -er --arg name "$1" --arg field "$2" '.data[] | select(.name == $name) | .[$field]' <<< "$body"
+}
+
+#   wait_leader ID LIMIT_MS: waits until the bus names replica ID as the order leader
+#   (the live order worker with the highest id).
+wait_leader () {
+    local want=$1 limit=${2:-10000} start leader
+    start=$(now_ms)
+    while :; do
+        leader=$("$CLUSTER" leader 2>/dev/null) || leader=
+        [[ $leader == "$want" ]] && return 0
+        if (($(now_ms) - start > limit)); then
+            echo "order leader is '${leader:-none}', not $want, after $limit ms"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+#   wait_no_order_worker LIMIT_MS: waits until /health shows no live order worker.
+wait_no_order_worker () {
+    local limit=${1:-10000} start
+    start=$(now_ms)
+    while :; do
+        http_get /health
+        [[ $status == 200 ]] && jq -e '.data.order_leader == null' <<< "$body" > /dev/null && return 0
+        if (($(now_ms) - start > limit)); then
+            echo "order workers still live after $limit ms: $status $body"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+#   post_until_200 NAME QUANTITY TYPE KEY LIMIT_MS: repeats one order (same key) until
+#   it gets 200; sets $number, $status, $body, $tries.
+post_until_200 () {
+    local limit=$5 start
+    start=$(now_ms)
+    tries=0
+    while :; do
+        tries=$((tries + 1))
+        post_order "$1" "$2" "$3" "$4"
+        [[ $status == 200 && -n $number ]] && return 0
+        if (($(now_ms) - start > limit)); then
+            echo "order $4 got no 200 within $limit ms ($tries tries; last: $status $body)"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+#   svc_up SVC: true if scripts/cluster status shows SVC up.
+svc_up () {
+    "$CLUSTER" status 2>/dev/null | grep -qE "^$1 +[0-9]+ +up$"
+}
