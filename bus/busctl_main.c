@@ -1,5 +1,6 @@
-/*  bazaar-busctl: asks the bus who is live. Used by scripts/cluster and by people.
-    Usage: bazaar-busctl [--config PATH] workers|leader                               */
+/*  bazaar-busctl: asks the bus who is live, or prints a setting as the services see
+    it (config file plus BAZAAR_<KEY> overrides). Used by scripts/cluster and people.
+    Usage: bazaar-busctl [--config PATH] workers|leader|config KEY                    */
 #include "bz_client.h"
 #include "bz_bus.h"
 #include "bz_msg.h"
@@ -42,23 +43,34 @@ int
 main (int argc, char *argv [])
 {
     const char *config_path = NULL;
-    if (argc == 4 && streq (argv [1], "--config")) {
+    if (argc >= 4 && streq (argv [1], "--config")) {
         config_path = argv [2];
         argv += 2;
         argc -= 2;
     }
-    if (argc != 2 || (!streq (argv [1], "workers") && !streq (argv [1], "leader"))) {
-        fprintf (stderr, "usage: bazaar-busctl [--config PATH] workers|leader\n");
+    bool config_key = argc == 3 && streq (argv [1], "config");
+    if (!config_key
+    &&  (argc != 2 || (!streq (argv [1], "workers") && !streq (argv [1], "leader")))) {
+        fprintf (stderr, "usage: bazaar-busctl [--config PATH] workers|leader|config KEY\n");
+        return 2;
+    }
+    if (config_key && !bz_config_known (argv [2])) {
+        fprintf (stderr, "busctl: no setting named '%s' (see data/bazaar.cfg)\n", argv [2]);
         return 2;
     }
     setenv ("ZSYS_SIGHANDLER", "false", 1);
     bz_config_t *config = bz_config_new (config_path);
     if (!config)
         return 1;
-    bz_security_t *security = bz_security_new (config);
-    bz_security_set_default (security);
-    int rc = security? s_query (config, streq (argv [1], "leader")): 1;
-    bz_security_destroy (&security);
+    int rc = 0;
+    if (config_key)
+        printf ("%s\n", bz_config_str (config, argv [2]));
+    else {
+        bz_security_t *security = bz_security_new (config);
+        bz_security_set_default (security);
+        rc = security? s_query (config, streq (argv [1], "leader")): 1;
+        bz_security_destroy (&security);
+    }
     bz_config_destroy (&config);
     return rc;
 }

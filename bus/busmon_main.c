@@ -39,6 +39,10 @@ main (int argc, char *argv [])
             if (streq (topic, "stats"))
                 printf ("%s %-11s %-10s requests=%" PRId64 "\n", stamp, topic, event.service, event.count);
             else
+            if (streq (topic, "leader"))
+                printf ("%s %-11s %-10s rank=%" PRId64 " epoch=%" PRId64 "\n", stamp, topic,
+                        event.service, event.rank, event.count);
+            else
                 printf ("%s %-11s %-10s rank=%" PRId64 "\n", stamp, topic, event.service, event.rank);
             fflush (stdout);
         }

@@ -42,6 +42,12 @@ s_key_index (const char *key)
     return -1;
 }
 
+bool
+bz_config_known (const char *key)
+{
+    return key && s_key_index (key) >= 0;
+}
+
 bz_config_t *
 bz_config_new (const char *path)
 {

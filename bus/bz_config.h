@@ -16,6 +16,9 @@ void bz_config_destroy (bz_config_t **self_p);
 //  A setting by its key (see data/bazaar.cfg for the list). Asking for a key that is not
 //  in the list is a programmer error and asserts.
 const char *bz_config_str (bz_config_t *self, const char *key);
+
+//  True if key is one of the settings (for tools that take a key from a user).
+bool bz_config_known (const char *key);
 int64_t bz_config_int (bz_config_t *self, const char *key);
 bool bz_config_on (bz_config_t *self, const char *key);
 
