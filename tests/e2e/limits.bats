@@ -88,14 +88,17 @@ timed_curl () {
     [ "$status" = 200 ]
 }
 
-@test "headers over 16 KiB get 413 or 431 at once" {
+@test "headers over 16 KiB get 413 or 431, or a closed connection, at once" {
     local t0 response
     t0=$(now_ms)
     response=$(timeout 5 bash -c 'exec 3<> "/dev/tcp/127.0.0.1/$1"; printf "GET /stocks/GameStart HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\nConnection: close\r\n\r\n" "$2" >&3 2>/dev/null; cat <&3' \
         big "$BAZAAR_HTTP_PORT" "$(head -c 20000 /dev/zero | tr '\0' a)" 2>/dev/null | head -c 2000)
     local ms=$(($(now_ms) - t0))
     echo "${response:0:300} ($ms ms)"
-    [[ $response =~ ^HTTP/1\.[01]\ (413|431) ]] && ((ms < 2000))
+    #   The frontend answers 431 and closes; but it closes with our unread header bytes
+    #   in its socket, so the kernel may send a reset that discards the answer before we
+    #   read it (seen once in a full run). A closed connection is what the issue allows.
+    [[ -z $response || $response =~ ^HTTP/1\.[01]\ (413|431) ]] && ((ms < 2000))
 }
 
 @test "a body that dribbles in gets 408 within the 2 s read deadline" {
