@@ -282,10 +282,10 @@ check_books () {
     stocks=$(jq -c '.data' <<< "$body")
     fetch_orders || return 1
     local report
-    report=$(jq -rn --argjson stocks "$stocks" --argjson orders "$orders" \
-                    --argjson initial "$E2E_INITIAL_QUANTITY" '
+    report=$(jq -r --argjson stocks "$stocks" --argjson initial "$E2E_INITIAL_QUANTITY" '
         def sum(f): map(f) | add // 0;
-        ($stocks | map(.name)) as $names
+        . as $orders
+        | ($stocks | map(.name)) as $names
         | ($orders | group_by(.name)
            | map({key: .[0].name,
                   value: {quantity: ($initial - sum(select(.type == "buy") | .quantity)
@@ -298,7 +298,10 @@ check_books () {
            | "\($stock.name): quantity \($stock.quantity), volume \($stock.volume); "
              + "expected quantity \($want.quantity), volume \($want.volume) from \($want.orders) orders"),
           ($orders[] | select(.name as $name | $names | any(. == $name) | not)
-           | "order \(.number) trades \(.name), which GET /stocks does not list")')
+           | "order \(.number) trades \(.name), which GET /stocks does not list")' <<< "$orders") || {
+        echo "check_books: jq could not compute the books"
+        return 1
+    }
     if [[ -n $report ]]; then
         echo "check_books: the books do not balance over orders 0..$((orders_count - 1)):"
         echo "$report"
@@ -379,4 +382,51 @@ post_until_200 () {
 #   svc_up SVC: true if scripts/cluster status shows SVC up.
 svc_up () {
     "$CLUSTER" status 2>/dev/null | grep -qE "^$1 +[0-9]+ +up$"
+}
+
+#   --------------------------------------------------------------------------
+#   Failover and chaos (failover.bats, chaos.bats, scripts/chaos, which sources this
+#   file with BATS_TEST_DIRNAME set).
+
+
+#   replica_digest N: prints "<orders> <sha1>" of replica N's log (bazaar-order --digest
+#   reads the SQLite file directly, so it works whether or not the replica runs).
+replica_digest () {
+    (cd "$E2E_REPO" && "${BAZAAR_BIN:-$E2E_REPO/build}/bazaar-order" \
+        --config "${BAZAAR_CONFIG:-$E2E_REPO/data/bazaar.cfg}" --id "$1" --digest)
+}
+
+#   wait_digests_equal LIMIT_MS ID...: waits until the logs of the given replicas all
+#   have the same digest; sets $digest (the common one) and $elapsed_ms. On timeout
+#   prints every digest and fails.
+wait_digests_equal () {
+    local limit=$1 start id first line all
+    shift
+    start=$(now_ms)
+    while :; do
+        first= all=1
+        for id in "$@"; do
+            line=$(replica_digest "$id") || line="error"
+            [[ -z $first ]] && first=$line
+            [[ $line == "$first" ]] || all=
+        done
+        if [[ -n $all && $first != error ]]; then
+            digest=$first
+            # shellcheck disable=SC2034  # read by the caller
+            elapsed_ms=$(($(now_ms) - start))
+            return 0
+        fi
+        if (($(now_ms) - start > limit)); then
+            echo "replica logs differ after $limit ms:"
+            for id in "$@"; do echo "  order$id: $(replica_digest "$id" 2>&1)"; done
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+#   leading_epochs ID: prints every epoch replica ID took as leader, oldest first (its
+#   log's "leading at epoch N" lines).
+leading_epochs () {
+    sed -n 's/.*: leading at epoch \([0-9][0-9]*\).*/\1/p' "$BAZAAR_DATA/logs/order$1.log" 2>/dev/null
 }
