@@ -372,11 +372,16 @@ s_on_since_reply (order_server_t *self, zmsg_t *reply)
     bool valid = count >= 0;
     for (int i = 0; valid && i < count; i++)
         valid = records [i].id == BZ_MSG_RECORD;
-    if (valid && count > 0 && order_log_append (self->log, records, (size_t) count) == 0)
+    //  Peers may have filled part of the log while the catalog answered: skip that part.
+    int skip = 0;
+    while (valid && skip < count && records [skip].number <= order_log_last (self->log))
+        skip++;
+    if (valid && count > skip
+    &&  order_log_append (self->log, records + skip, (size_t) (count - skip)) == 0)
         zsys_info ("order %d: took %d orders from the catalog, last is now %" PRId64,
-                   self->id, count, order_log_last (self->log));
+                   self->id, count - skip, order_log_last (self->log));
     else
-    if (count != 0)
+    if (count > skip)
         valid = false;
     free (records);
     if (valid && count == BATCH_MAX)
