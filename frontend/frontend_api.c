@@ -173,6 +173,23 @@ s_bad_reply (frontend_api_t *self, const char *service, const bz_msg_t *reply,
     return 502;
 }
 
+//  The HTTP status of a service's one-frame reply, already decoded into msg and then
+//  destroyed: 200 when it is the answer asked for (expected), the service's own error,
+//  or 502 for anything else. error gets the message of a failure.
+static int
+s_reply_status (frontend_api_t *self, zmsg_t **reply_p, const bz_msg_t *msg, bool expected,
+                const char *service, const char *not_found, const char *unavailable,
+                char *error, size_t error_size)
+{
+    bool single = zmsg_size (*reply_p) == 1;
+    zmsg_destroy (reply_p);
+    if (single && expected)
+        return 200;
+    if (single && msg->id == BZ_MSG_ERROR)
+        return s_service_error (msg, not_found, unavailable, error, error_size);
+    return s_bad_reply (self, service, msg, error, error_size);
+}
+
 int
 frontend_api_lookup (frontend_api_t *self, bz_client_t *client, const char *name,
                      bz_msg_t *stock, char *error, size_t error_size)
@@ -184,17 +201,9 @@ frontend_api_lookup (frontend_api_t *self, bz_client_t *client, const char *name
     zmsg_t *reply = s_call (self, client, "catalog", &request, self->timeout_ms, true, stock);
     if (!reply)
         return s_fail (error, error_size, 503, s_no_reply (stock, "catalog unavailable"));
-    int status;
-    if (zmsg_size (reply) == 1 && stock->id == BZ_MSG_STOCK && streq (stock->name, name)
-    &&  isfinite (stock->price))
-        status = 200;
-    else
-    if (zmsg_size (reply) == 1 && stock->id == BZ_MSG_ERROR)
-        status = s_service_error (stock, "stock not found", "catalog unavailable", error, error_size);
-    else
-        status = s_bad_reply (self, "catalog", stock, error, error_size);
-    zmsg_destroy (&reply);
-    return status;
+    bool expected = stock->id == BZ_MSG_STOCK && streq (stock->name, name) && isfinite (stock->price);
+    return s_reply_status (self, &reply, stock, expected, "catalog", "stock not found",
+                           "catalog unavailable", error, error_size);
 }
 
 //  Sends a cached lookup: the bytes rendered at fill time, in one write.
@@ -386,16 +395,9 @@ s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
     frontend_cache_invalidate (self->cache, request.name);
     if (!reply)
         return frontend_reply_error (conn, 503, s_no_reply (&traded, "order service unavailable"));
-    int status;
-    if (zmsg_size (reply) == 1 && traded.id == BZ_MSG_TRADED && streq (traded.key, request.key))
-        status = 200;
-    else
-    if (zmsg_size (reply) == 1 && traded.id == BZ_MSG_ERROR)
-        status = s_service_error (&traded, traded.message, "order service unavailable",
-                                  error, sizeof error);
-    else
-        status = s_bad_reply (self, "order", &traded, error, sizeof error);
-    zmsg_destroy (&reply);
+    bool expected = traded.id == BZ_MSG_TRADED && streq (traded.key, request.key);
+    int status = s_reply_status (self, &reply, &traded, expected, "order", traded.message,
+                                 "order service unavailable", error, sizeof error);
     if (status != 200)
         return frontend_reply_error (conn, status, error);
     return frontend_reply_data (conn, json_pack ("{s:I}", "transaction_number",
@@ -413,16 +415,9 @@ s_get_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *clie
     if (!reply)
         return frontend_reply_error (conn, 503, s_no_reply (&record, "order service unavailable"));
     char error [256];
-    int status;
-    if (zmsg_size (reply) == 1 && record.id == BZ_MSG_RECORD && record.number == route->number)
-        status = 200;
-    else
-    if (zmsg_size (reply) == 1 && record.id == BZ_MSG_ERROR)
-        status = s_service_error (&record, "order not found", "order service unavailable",
-                                  error, sizeof error);
-    else
-        status = s_bad_reply (self, "order", &record, error, sizeof error);
-    zmsg_destroy (&reply);
+    bool expected = record.id == BZ_MSG_RECORD && record.number == route->number;
+    int status = s_reply_status (self, &reply, &record, expected, "order", "order not found",
+                                 "order service unavailable", error, sizeof error);
     if (status != 200)
         return frontend_reply_error (conn, status, error);
     return frontend_reply_data (conn, json_pack ("{s:I,s:s,s:s,s:I}",
