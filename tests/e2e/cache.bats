@@ -367,11 +367,5 @@ wait_until_quantity () {
 
 @test "the services logged no sanitizer error" {
     frontend2_stop
-    local errors
-    errors=$(cluster_sanitizer_errors) || true
-    if [ -n "$errors" ]; then
-        echo "$errors"
-        cluster_print_logs 60
-        return 1
-    fi
+    assert_no_sanitizer_errors
 }

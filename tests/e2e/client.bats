@@ -70,11 +70,5 @@ client () {
 }
 
 @test "the services logged no sanitizer error" {
-    local errors
-    errors=$(cluster_sanitizer_errors) || true
-    if [ -n "$errors" ]; then
-        echo "$errors"
-        cluster_print_logs 60
-        return 1
-    fi
+    assert_no_sanitizer_errors
 }

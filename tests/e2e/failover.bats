@@ -233,11 +233,5 @@ all_up () {
 }
 
 @test "the services logged no sanitizer error" {
-    local errors
-    errors=$(cluster_sanitizer_errors) || true
-    if [ -n "$errors" ]; then
-        echo "$errors"
-        cluster_print_logs 60
-        return 1
-    fi
+    assert_no_sanitizer_errors
 }

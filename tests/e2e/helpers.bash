@@ -115,6 +115,18 @@ cluster_sanitizer_errors () {
         "$BAZAAR_DATA"/logs/*.log 2>/dev/null
 }
 
+#   assert_no_sanitizer_errors: fails, printing the reports and the logs' tails, when any
+#   service logged an ASan, UBSan or LeakSanitizer report.
+assert_no_sanitizer_errors () {
+    local errors
+    errors=$(cluster_sanitizer_errors) || true
+    if [ -n "$errors" ]; then
+        echo "$errors"
+        cluster_print_logs 60
+        return 1
+    fi
+}
+
 now_ms () {
     date +%s%3N
 }

@@ -379,11 +379,5 @@ slow_cases () {
         grep -qE "^$svc +[0-9]+ +up$" <<< "$output"
     done
     "$CLUSTER" stop
-    local errors
-    errors=$(cluster_sanitizer_errors) || true
-    if [ -n "$errors" ]; then
-        echo "$errors"
-        cluster_print_logs 60
-        return 1
-    fi
+    assert_no_sanitizer_errors
 }

@@ -210,11 +210,5 @@ timed_curl () {
         grep -qE "^$svc +[0-9]+ +up$" <<< "$output"
     done
     "$CLUSTER" stop
-    local errors
-    errors=$(cluster_sanitizer_errors) || true
-    if [ -n "$errors" ]; then
-        echo "$errors"
-        cluster_print_logs 60
-        return 1
-    fi
+    assert_no_sanitizer_errors
 }

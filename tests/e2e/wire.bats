@@ -145,11 +145,5 @@ trade () {
 
 @test "scripts/cluster stop; the services logged no sanitizer error" {
     "$CLUSTER" stop
-    local errors
-    errors=$(cluster_sanitizer_errors) || true
-    if [ -n "$errors" ]; then
-        echo "$errors"
-        cluster_print_logs 60
-        return 1
-    fi
+    assert_no_sanitizer_errors
 }
