@@ -24,9 +24,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     }
     else {
         FUZZ_CHECK (error [0] != 0);
-        //  frontend_reply renders errors into 512 bytes. (The header says 256 always
-        //  suffice: not so, 200 '"' escape to 400 bytes; reported, the caller is safe.)
-        char reply [512];
+        //  FRONTEND_JSON_ERROR_MAX is the bound frontend_json.h promises for any message.
+        char reply [FRONTEND_JSON_ERROR_MAX];
         size_t length = frontend_json_error (reply, sizeof reply, 400, error);
         FUZZ_CHECK (length > 0 && length <= sizeof reply);
         json_t *root = json_loadb (reply, length, 0, NULL);
