@@ -127,6 +127,18 @@ assert_no_sanitizer_errors () {
     fi
 }
 
+#   assert_services_up [SVC...]: `scripts/cluster status` succeeds and shows every
+#   service of the cluster up, except those named.
+assert_services_up () {
+    local output svc
+    output=$("$CLUSTER" status) || { echo "$output"; return 1; }
+    echo "$output"
+    for svc in $(cluster_services); do
+        [[ " $* " == *" $svc "* ]] && continue
+        grep -qE "^$svc +[0-9]+ +up$" <<< "$output" || { echo "$svc is not up"; return 1; }
+    done
+}
+
 now_ms () {
     date +%s%3N
 }

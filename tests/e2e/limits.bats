@@ -203,12 +203,7 @@ timed_curl () {
 }
 
 @test "every service is still up; after stop, no sanitizer report in the logs" {
-    run "$CLUSTER" status
-    echo "$output"
-    local svc
-    for svc in $(cluster_services); do
-        grep -qE "^$svc +[0-9]+ +up$" <<< "$output"
-    done
+    assert_services_up
     "$CLUSTER" stop
     assert_no_sanitizer_errors
 }

@@ -101,13 +101,7 @@ catalog_stocks () {
 }
 
 @test "scripts/cluster status shows every service up" {
-    run "$CLUSTER" status
-    echo "$output"
-    [ "$status" -eq 0 ]
-    local svc
-    for svc in $(cluster_services); do
-        grep -qE "^$svc +[0-9]+ +up$" <<< "$output"
-    done
+    assert_services_up
 }
 
 @test "catalog down: a lookup gets a JSON 503, not a hang" {
@@ -122,12 +116,7 @@ catalog_stocks () {
     [ "$status" = 503 ]
     assert_json_error 503
     #   Losing a worker, even with requests in flight, takes nothing else down.
-    run "$CLUSTER" status
-    echo "$output"
-    local svc
-    for svc in $(cluster_services); do
-        [ "$svc" = catalog ] || grep -qE "^$svc +[0-9]+ +up$" <<< "$output"
-    done
+    assert_services_up catalog
 }
 
 @test "catalog SIGKILL, restart: lookups answer within 2 s of the restart" {

@@ -97,12 +97,7 @@ trade () {
 }
 
 @test "every service is still up" {
-    run "$CLUSTER" status
-    echo "$output"
-    local svc
-    for svc in $(cluster_services); do
-        grep -qE "^$svc +[0-9]+ +up$" <<< "$output"
-    done
+    assert_services_up
 }
 
 @test "lookups still answer correctly: GameStart, and a 404 for an unknown stock" {
