@@ -25,6 +25,10 @@ TEST_SRC  := $(wildcard tests/test_*.c)
 TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 ALL_OBJ   := $(COMMON_OBJ) $(foreach d,$(DIRS),$(patsubst %.c,$(BUILD)/obj/%.o,$(call dir_src,$(d))))
 
+# The version --version prints: `git describe` in a git tree, else VERSION.
+VERSION   := 0.11.0
+BZ_VERSION:= $(or $(shell git describe --tags --always --dirty 2>/dev/null),$(VERSION))
+
 DEB_PKGS  := build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev libcivetweb-dev \
              libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libcurl4-openssl-dev \
              bats curl jq gnuplot-nox wrk procps psmisc clang
@@ -35,6 +39,14 @@ all: $(PROGRAMS) $(TESTS)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# bz_cli.o carries the version; the stamp changes only when the version does.
+$(BUILD)/obj/bus/bz_cli.o: CFLAGS += -DBZ_VERSION='"$(BZ_VERSION)"'
+$(BUILD)/obj/bus/bz_cli.o: $(BUILD)/version.stamp
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(BZ_VERSION)' | cmp -s - $@ || echo '$(BZ_VERSION)' > $@
+.PHONY: FORCE
 
 $(BUILD)/libcommon.a: $(COMMON_OBJ)
 	@rm -f $@

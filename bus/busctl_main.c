@@ -1,10 +1,23 @@
 /*  bazaar-busctl: asks the bus who is live, or prints a setting as the services see
     it (config file plus BAZAAR_<KEY> overrides). Used by scripts/cluster and people.
     Usage: bazaar-busctl [--config PATH] workers|leader|config KEY                    */
+#include "bz_cli.h"
 #include "bz_client.h"
 #include "bz_bus.h"
 #include "bz_msg.h"
 #include "bz_security.h"
+
+static const bz_cli_option_t s_options [] = { BZ_CLI_CONFIG, { NULL, NULL, NULL, 0 } };
+static const bz_cli_t s_cli = {
+    "bazaar-busctl", "[--config PATH] workers|leader|config KEY",
+    "Asks the bus who is live, or prints a setting as the services see it:\n"
+    "  workers      the live workers: service, rank, requests in flight\n"
+    "  leader       the order leader's replica id\n"
+    "  config KEY   the setting KEY (config file, then BAZAAR_<KEY>); see bazaar-config",
+    s_options, 1, 2,
+    "  0  success\n  1  the bus did not answer, or there is no order leader\n"
+    "  2  usage error or bad setting"
+};
 
 //  Prints the live workers, or the order leader's replica id. Returns the exit code.
 static int
@@ -42,33 +55,30 @@ s_query (bz_config_t *config, bool leader_only)
 int
 main (int argc, char *argv [])
 {
-    const char *config_path = NULL;
-    if (argc >= 4 && streq (argv [1], "--config")) {
-        config_path = argv [2];
-        argv += 2;
-        argc -= 2;
-    }
-    bool config_key = argc == 3 && streq (argv [1], "config");
-    if (!config_key
-    &&  (argc != 2 || (!streq (argv [1], "workers") && !streq (argv [1], "leader")))) {
-        fprintf (stderr, "usage: bazaar-busctl [--config PATH] workers|leader|config KEY\n");
-        return 2;
-    }
-    if (config_key && !bz_config_known (argv [2])) {
-        fprintf (stderr, "busctl: no setting named '%s' (see data/bazaar.cfg)\n", argv [2]);
-        return 2;
-    }
+    const char *values [1];
+    int rc;
+    int first = bz_cli_parse (&s_cli, argc, argv, values, &rc);
+    if (first < 0)
+        return rc;
+    const char *command = argv [first], *key = first + 1 < argc? argv [first + 1]: NULL;
+    bool config_key = streq (command, "config");
+    if (config_key != (key != NULL)
+    ||  (!config_key && !streq (command, "workers") && !streq (command, "leader")))
+        return bz_cli_usage_error (&s_cli, "unknown command '%s%s%s'", command,
+                                   key? " ": "", key? key: "");
+    if (config_key && !bz_config_known (key))
+        return bz_cli_usage_error (&s_cli, "no setting named '%s' (bazaar-config lists them)", key);
     setenv ("ZSYS_SIGHANDLER", "false", 1);
-    bz_config_t *config = bz_config_new (config_path);
+    bz_config_t *config = bz_config_new (values [0]);
     if (!config)
-        return 1;
-    int rc = 0;
+        return 2;
+    rc = 0;
     if (config_key)
-        printf ("%s\n", bz_config_str (config, argv [2]));
+        printf ("%s\n", bz_config_str (config, key));
     else {
         bz_security_t *security = bz_security_new (config);
         bz_security_set_default (security);
-        rc = security? s_query (config, streq (argv [1], "leader")): 1;
+        rc = security? s_query (config, streq (command, "leader")): 1;
         bz_security_destroy (&security);
     }
     bz_config_destroy (&config);

@@ -1,20 +1,28 @@
 /*  bazaar-busmon: prints the bus's monitor stream live (workers up/down, leader
     changes, requests per service). Usage: bazaar-busmon [--config PATH]          */
+#include "bz_cli.h"
 #include "bz_config.h"
 #include "bz_msg.h"
 #include "bz_security.h"
 
+static const bz_cli_option_t s_options [] = { BZ_CLI_CONFIG, { NULL, NULL, NULL, 0 } };
+static const bz_cli_t s_cli = {
+    "bazaar-busmon", "[--config PATH]",
+    "Prints the bus's monitor stream live, one line per event: worker.up, worker.down,\n"
+    "leader (a failover) and stats (requests per service, once a second). Ctrl-C stops it.",
+    s_options, 0, 0, NULL
+};
+
 int
 main (int argc, char *argv [])
 {
-    const char *config_path = argc == 3 && streq (argv [1], "--config")? argv [2]: NULL;
-    if (argc != 1 && !config_path) {
-        fprintf (stderr, "usage: bazaar-busmon [--config PATH]\n");
-        return 2;
-    }
-    bz_config_t *config = bz_config_new (config_path);
+    const char *values [1];
+    int rc;
+    if (bz_cli_parse (&s_cli, argc, argv, values, &rc) < 0)
+        return rc;
+    bz_config_t *config = bz_config_new (values [0]);
     if (!config)
-        return 1;
+        return 2;
     bz_security_t *security = bz_security_new (config);
     zsock_t *monitor = security? zsock_new (ZMQ_SUB): NULL;
     if (monitor) {

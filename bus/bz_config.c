@@ -1,42 +1,89 @@
-/*  bz_config: one zconfig file plus BAZAAR_<KEY> environment overrides.
-    The defaults below are the single list of knobs; data/bazaar.cfg documents them.  */
+/*  bz_config: one zconfig file plus BAZAAR_<KEY> environment overrides, checked once.
+    The table below is the single list of settings: types, defaults, ranges, and the text
+    of the README's configuration reference (bazaar-config --reference prints it).      */
 #include "bz_config.h"
+#include <arpa/inet.h>
 
-#define BZ_CONFIG_KEYS(K)                 \
-    K (data,               "./var")       \
-    K (host,               "127.0.0.1")   \
-    K (http_port,          "8080")        \
-    K (port_base,          "5550")        \
-    K (http_threads,       "128")         \
-    K (cache,              "on")          \
-    K (cache_size,         "8")           \
-    K (heartbeat_ms,       "100")         \
-    K (liveness,           "5")           \
-    K (request_timeout_ms, "3000")        \
-    K (retry_ms,           "1000")         \
-    K (queue_wait_ms,      "500")        \
-    K (queue_max,          "10000")       \
-    K (worker_credit,      "128")         \
-    K (max_frame,          "4096")        \
-    K (order_replicas,     "3")           \
-    K (curve,              "off")
+typedef enum { T_STRING, T_ADDRESS, T_INT, T_BOOL } bz_type_t;
 
-static const struct { const char *key, *fallback; } s_keys [] = {
-#define K(key, fallback) { #key, fallback },
+//  K (key, type, default, min, max, meaning). min/max bound T_INT only.
+#define BZ_CONFIG_KEYS(K) \
+    K (data,               T_STRING,  "./var",     0, 0,     \
+       "data directory: SQLite files (`catalog.db`, `order1.db`...), `logs/`, `run/` (pid files), `cluster.env`") \
+    K (host,               T_ADDRESS, "127.0.0.1", 0, 0,     \
+       "IPv4 address the internal endpoints (bus, PUB streams, replication) bind to") \
+    K (http_host,          T_ADDRESS, "127.0.0.1", 0, 0,     \
+       "IPv4 address the REST API listens on; `0.0.0.0` for every interface") \
+    K (http_port,          T_INT,     "8080",      1, 65535, \
+       "TCP port of the REST API") \
+    K (port_base,          T_INT,     "5550",      1, 65506, \
+       "first internal TCP port: +0 bus, +1 bus monitor, +2 catalog PUB, +10+N replica N PUB, +20+N replica N sync") \
+    K (http_threads,       T_INT,     "128",       2, 10000, \
+       "civetweb threads = most concurrent HTTP connections") \
+    K (cache,              T_BOOL,    "on",        0, 0,     \
+       "the frontend's LRU cache of lookups") \
+    K (cache_size,         T_INT,     "8",         1, 4096,  \
+       "entries in the lookup cache (below the stock count, so LRU replaces)") \
+    K (heartbeat_ms,       T_INT,     "100",       1, 60000, \
+       "heartbeat interval between the bus, its workers, and PUB streams") \
+    K (liveness,           T_INT,     "5",         1, 100,   \
+       "a peer silent for liveness x heartbeat_ms is dead") \
+    K (request_timeout_ms, T_INT,     "3000",      1, 599999, \
+       "deadline of one REST request, retries included") \
+    K (retry_ms,           T_INT,     "1000",      1, 600000, \
+       "one bus try waits this long before a retry on a new socket (Lazy Pirate)") \
+    K (queue_wait_ms,      T_INT,     "500",       1, 600000, \
+       "a request waits this long at the bus for a live worker (keep it below retry_ms)") \
+    K (queue_max,          T_INT,     "10000",     1, 10000000, \
+       "requests the bus queues per service before answering 503") \
+    K (worker_credit,      T_INT,     "128",       1, 100000, \
+       "requests in flight per bus worker") \
+    K (max_frame,          T_INT,     "4096",      1024, 16777216, \
+       "largest bus frame accepted, bytes") \
+    K (order_replicas,     T_INT,     "3",         1, 9,     \
+       "order replicas, ids 1..N") \
+    K (curve,              T_BOOL,    "off",       0, 0,     \
+       "CURVE security on every ZeroMQ socket (keys in `<data>/keys`)")
+
+//  Environment variables that are not settings, read by one program or script each.
+#define BZ_CONFIG_ENV(E) \
+    E (CONFIG,        "the config file (default `data/bazaar.cfg`); a missing one named here is an error") \
+    E (BIN,           "scripts: which build to run (default `build`)") \
+    E (START_TIMEOUT, "scripts/cluster: seconds `start` waits for `/health` (30)") \
+    E (CRASH_AT,      "test only: a service exits at that step (see Crash points)") \
+    E (CSV,           "bazaar-catalog: the initial stock list, read when the catalog is created (default `data/catalog.csv`)") \
+    E (TEST_DROP_INV, "test only: the catalog skips publishing its Nth invalidation (tests/e2e/cache.bats)")
+
+static const struct {
+    const char *key;
+    bz_type_t type;
+    const char *fallback;
+    int64_t min, max;
+    const char *meaning;
+} s_keys [] = {
+#define K(key, type, fallback, min, max, meaning) { #key, type, fallback, min, max, meaning },
     BZ_CONFIG_KEYS (K)
 #undef K
 };
 #define KEY_COUNT (sizeof s_keys / sizeof s_keys [0])
 
+static const struct { const char *name, *meaning; } s_env [] = {
+#define E(name, meaning) { #name, meaning },
+    BZ_CONFIG_ENV (E)
+#undef E
+};
+#define ENV_COUNT (sizeof s_env / sizeof s_env [0])
+
 struct _bz_config_t {
-    char *value [KEY_COUNT];    //  resolved once: env > file > default
+    char *value [KEY_COUNT];    //  resolved once and normalized: env > file > default
+    char *source;               //  the file read, or "(built-in defaults)"
     zhashx_t *strings;          //  endpoints and paths handed out, owned here
 };
 
 static int
 s_key_index (const char *key)
 {
-    for (size_t i = 0; i < KEY_COUNT; i++)
+    for (size_t i = 0; key && i < KEY_COUNT; i++)
         if (streq (s_keys [i].key, key))
             return (int) i;
     return -1;
@@ -45,40 +92,194 @@ s_key_index (const char *key)
 bool
 bz_config_known (const char *key)
 {
-    return key && s_key_index (key) >= 0;
+    return s_key_index (key) >= 0;
 }
 
-bz_config_t *
-bz_config_new (const char *path)
+//  The environment name of key i: BAZAAR_ and the key in upper case.
+static void
+s_env_name (size_t i, char *name, size_t size)
 {
-    if (!path)
-        path = getenv ("BAZAAR_CONFIG");
-    if (!path)
-        path = "data/bazaar.cfg";
-    zconfig_t *root = NULL;
-    if (zsys_file_exists (path)) {
-        root = zconfig_load (path);
-        if (!root) {
-            zsys_error ("config: cannot parse %s", path);
-            return NULL;
+    snprintf (name, size, "BAZAAR_%s", s_keys [i].key);
+    for (char *c = name; *c; c++)
+        *c = (char) toupper ((unsigned char) *c);
+}
+
+//  Checks value against key i's type and range; on success *normal gets the value in
+//  its normal form (a fresh string). Returns 0, or -1 with the reason.
+static int
+s_check (size_t i, const char *value, char **normal, char *reason, size_t size)
+{
+    static const char *truthy [] = { "on", "true", "yes", "1" };
+    static const char *falsy [] = { "off", "false", "no", "0" };
+    *normal = NULL;
+    switch (s_keys [i].type) {
+        case T_BOOL:
+            for (size_t n = 0; n < 4; n++) {
+                if (strcasecmp (value, truthy [n]) == 0)
+                    *normal = strdup ("on");
+                if (strcasecmp (value, falsy [n]) == 0)
+                    *normal = strdup ("off");
+            }
+            if (!*normal)
+                snprintf (reason, size, "'%s' is not a boolean (on/off, true/false, yes/no, 1/0)", value);
+            break;
+        case T_INT: {
+            char *end = NULL;
+            errno = 0;
+            long long number = strtoll (value, &end, 10);
+            if (!*value || isspace ((unsigned char) *value) || *end || errno)
+                snprintf (reason, size, "'%s' is not an integer", value);
+            else
+            if (number < s_keys [i].min || number > s_keys [i].max)
+                snprintf (reason, size, "'%s' is out of range %" PRId64 "..%" PRId64,
+                          value, s_keys [i].min, s_keys [i].max);
+            else
+                *normal = zsys_sprintf ("%lld", number);
+            break;
         }
+        case T_ADDRESS: {
+            struct in_addr address;
+            if (inet_pton (AF_INET, value, &address) == 1)
+                *normal = strdup (value);
+            else
+                snprintf (reason, size, "'%s' is not an IPv4 address such as 127.0.0.1", value);
+            break;
+        }
+        case T_STRING:
+            if (*value && strlen (value) < 1024)
+                *normal = strdup (value);
+            else
+                snprintf (reason, size, "must be 1..1023 characters");
+            break;
     }
-    bz_config_t *self = (bz_config_t *) zmalloc (sizeof (bz_config_t));
-    self->strings = zhashx_new ();
-    zhashx_set_destructor (self->strings, (zhashx_destructor_fn *) zstr_free);
+    return *normal? 0: -1;
+}
+
+int
+bz_config_check (const char *key, const char *value, char *reason, size_t size)
+{
+    int index = s_key_index (key);
+    if (index < 0) {
+        snprintf (reason, size, "no setting named '%s'", key? key: "");
+        return -1;
+    }
+    char *normal = NULL;
+    int rc = s_check ((size_t) index, value? value: "", &normal, reason, size);
+    free (normal);
+    return rc;
+}
+
+//  Warns about BAZAAR_* names in the environment that nothing reads: a typo such as
+//  BAZAAR_HTTP_PROT would otherwise be ignored without a word.
+static void
+s_warn_unknown_env (void)
+{
+    extern char **environ;
+    for (char **entry = environ; entry && *entry; entry++) {
+        if (strncmp (*entry, "BAZAAR_", 7) != 0)
+            continue;
+        const char *name = *entry + 7;
+        size_t length = strcspn (name, "=");
+        bool known = false;
+        for (size_t i = 0; i < KEY_COUNT && !known; i++) {
+            char env_name [64];
+            s_env_name (i, env_name, sizeof env_name);
+            known = strlen (env_name) == length + 7 && strncmp (env_name + 7, name, length) == 0;
+        }
+        for (size_t i = 0; i < ENV_COUNT && !known; i++)
+            known = strlen (s_env [i].name) == length && strncmp (s_env [i].name, name, length) == 0;
+        if (!known)
+            fprintf (stderr, "%s: warning: BAZAAR_%.*s is not a Bazaar setting; ignored "
+                     "(bazaar-config --reference lists them)\n",
+                     program_invocation_short_name, (int) length, name);
+    }
+}
+
+//  Loads and checks the file: every node must be bazaar/<known key>. Returns the tree,
+//  NULL with *failed false when there is no file to read, NULL with *failed on an error.
+static zconfig_t *
+s_load_file (const char *path, bool named, bool *failed)
+{
+    *failed = false;
+    if (!zsys_file_exists (path)) {
+        if (named)
+            fprintf (stderr, "%s: config file %s: no such file\n", program_invocation_short_name, path);
+        *failed = named;
+        return NULL;
+    }
+    zconfig_t *root = zconfig_load (path);
+    if (!root) {
+        fprintf (stderr, "%s: config file %s: cannot parse it (ZPL, see data/bazaar.cfg)\n",
+                 program_invocation_short_name, path);
+        *failed = true;
+        return NULL;
+    }
+    for (zconfig_t *section = zconfig_child (root); section && !*failed; section = zconfig_next (section)) {
+        if (!streq (zconfig_name (section), "bazaar")) {
+            fprintf (stderr, "%s: config file %s: unknown section '%s' (settings go under 'bazaar')\n",
+                     program_invocation_short_name, path, zconfig_name (section));
+            *failed = true;
+        }
+        for (zconfig_t *node = zconfig_child (section); node && !*failed; node = zconfig_next (node))
+            if (!bz_config_known (zconfig_name (node))) {
+                fprintf (stderr, "%s: config file %s: unknown setting '%s'\n",
+                         program_invocation_short_name, path, zconfig_name (node));
+                *failed = true;
+            }
+            else
+            if (zconfig_child (node)) {
+                fprintf (stderr, "%s: config file %s: setting '%s' has children\n",
+                         program_invocation_short_name, path, zconfig_name (node));
+                *failed = true;
+            }
+    }
+    if (*failed)
+        zconfig_destroy (&root);
+    return root;
+}
+
+//  Resolves every key (env > file > default) into self; 0, or -1 after an error line.
+static int
+s_resolve (bz_config_t *self, zconfig_t *root)
+{
     for (size_t i = 0; i < KEY_COUNT; i++) {
-        char env_name [64] = "BAZAAR_";
-        for (size_t c = 0; s_keys [i].key [c] && c + 8 < sizeof env_name; c++)
-            env_name [7 + c] = (char) toupper ((unsigned char) s_keys [i].key [c]);
+        char env_name [64], origin [128], reason [160];
+        s_env_name (i, env_name, sizeof env_name);
         const char *value = getenv (env_name);
+        snprintf (origin, sizeof origin, "from %s", env_name);
         if (!value && root) {
             char node_path [64];
             snprintf (node_path, sizeof node_path, "bazaar/%s", s_keys [i].key);
             value = zconfig_get (root, node_path, NULL);
+            snprintf (origin, sizeof origin, "in %s", self->source);
         }
-        self->value [i] = strdup (value? value: s_keys [i].fallback);
+        if (!value) {
+            value = s_keys [i].fallback;
+            snprintf (origin, sizeof origin, "default");
+        }
+        if (s_check (i, value, &self->value [i], reason, sizeof reason)) {
+            fprintf (stderr, "%s: setting %s: %s (%s)\n", program_invocation_short_name,
+                     s_keys [i].key, reason, origin);
+            return -1;
+        }
     }
-    zconfig_destroy (&root);
+    return 0;
+}
+
+//  Makes the settings from root (may be NULL: no file), read from source.
+static bz_config_t *
+s_new (zconfig_t *root, const char *source)
+{
+    s_warn_unknown_env ();
+    bz_config_t *self = (bz_config_t *) zmalloc (sizeof (bz_config_t));
+    self->source = strdup (root? source: "(built-in defaults)");
+    self->strings = zhashx_new ();
+    zhashx_set_destructor (self->strings, (zhashx_destructor_fn *) zstr_free);
+    int rc = s_resolve (self, root);
+    if (rc) {
+        bz_config_destroy (&self);
+        return NULL;
+    }
     //  Made now, so that threads may look endpoints up concurrently later.
     const char *fixed [] = { "bus", "monitor", "catalog" };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed [0]; i++)
@@ -93,6 +294,31 @@ bz_config_new (const char *path)
     return self;
 }
 
+bz_config_t *
+bz_config_new (const char *path)
+{
+    bool named = true;
+    if (!path)
+        path = getenv ("BAZAAR_CONFIG");
+    if (!path) {
+        path = "data/bazaar.cfg";
+        named = false;
+    }
+    bool failed;
+    zconfig_t *root = s_load_file (path, named, &failed);
+    if (failed)
+        return NULL;
+    bz_config_t *self = s_new (root, path);
+    zconfig_destroy (&root);
+    return self;
+}
+
+bz_config_t *
+bz_config_new_defaults (void)
+{
+    return s_new (NULL, NULL);
+}
+
 void
 bz_config_destroy (bz_config_t **self_p)
 {
@@ -102,6 +328,7 @@ bz_config_destroy (bz_config_t **self_p)
         return;
     for (size_t i = 0; i < KEY_COUNT; i++)
         free (self->value [i]);
+    free (self->source);
     zhashx_destroy (&self->strings);
     free (self);
     *self_p = NULL;
@@ -116,17 +343,75 @@ bz_config_str (bz_config_t *self, const char *key)
     return self->value [index];
 }
 
+//  Asserts that key is a setting of that type (a programmer error otherwise).
+static void
+s_assert_type (const char *key, bz_type_t type)
+{
+    int index = s_key_index (key);
+    assert (index >= 0 && s_keys [index].type == type);
+    (void) index;
+    (void) type;
+}
+
 int64_t
 bz_config_int (bz_config_t *self, const char *key)
 {
+    s_assert_type (key, T_INT);
     return strtoll (bz_config_str (self, key), NULL, 10);
 }
 
 bool
 bz_config_on (bz_config_t *self, const char *key)
 {
-    const char *value = bz_config_str (self, key);
-    return streq (value, "on") || streq (value, "1") || streq (value, "true") || streq (value, "yes");
+    s_assert_type (key, T_BOOL);
+    return streq (bz_config_str (self, key), "on");
+}
+
+const char *
+bz_config_source (bz_config_t *self)
+{
+    assert (self);
+    return self->source;
+}
+
+void
+bz_config_log (bz_config_t *self, const char *who)
+{
+    assert (self);
+    char line [2048] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < KEY_COUNT && used < sizeof line; i++)
+        used += (size_t) snprintf (line + used, sizeof line - used, " %s=%s",
+                                   s_keys [i].key, self->value [i]);
+    zsys_info ("%s: settings from %s:%s", who, self->source, line);
+}
+
+void
+bz_config_print (bz_config_t *self, FILE *out)
+{
+    assert (self);
+    for (size_t i = 0; i < KEY_COUNT; i++)
+        fprintf (out, "%s=%s\n", s_keys [i].key, self->value [i]);
+}
+
+void
+bz_config_print_reference (FILE *out)
+{
+    static const char *type_names [] = { "string", "IPv4 address", "integer", "boolean" };
+    fprintf (out, "| key | environment | type | default | meaning |\n|---|---|---|---|---|\n");
+    for (size_t i = 0; i < KEY_COUNT; i++) {
+        char env_name [64], type [64];
+        s_env_name (i, env_name, sizeof env_name);
+        if (s_keys [i].type == T_INT)
+            snprintf (type, sizeof type, "integer %" PRId64 "..%" PRId64, s_keys [i].min, s_keys [i].max);
+        else
+            snprintf (type, sizeof type, "%s", type_names [s_keys [i].type]);
+        fprintf (out, "| `%s` | `%s` | %s | `%s` | %s |\n", s_keys [i].key, env_name, type,
+                 s_keys [i].fallback, s_keys [i].meaning);
+    }
+    fprintf (out, "\nOther environment variables:\n\n| variable | meaning |\n|---|---|\n");
+    for (size_t i = 0; i < ENV_COUNT; i++)
+        fprintf (out, "| `BAZAAR_%s` | %s |\n", s_env [i].name, s_env [i].meaning);
 }
 
 //  Keeps a formatted string for the lifetime of self, so callers need not free it.

@@ -1,5 +1,5 @@
 /*  bz_config: every endpoint, id and knob of a Bazaar process, from one zconfig file.
-    Used by every service; environment variables BAZAAR_<KEY> override the file.   */
+    Used by every service and tool; environment variables BAZAAR_<KEY> override the file.  */
 #ifndef BZ_CONFIG_H
 #define BZ_CONFIG_H
 
@@ -8,19 +8,48 @@
 typedef struct _bz_config_t bz_config_t;
 
 //  Loads the settings from path, or from $BAZAAR_CONFIG, or from data/bazaar.cfg when
-//  path is NULL. A missing file leaves the built-in defaults; a file that does not parse
-//  returns NULL, so a typo never silently starts a cluster with other settings.
+//  path is NULL (that last one may be missing: then the defaults apply). Every value is
+//  checked against its type and range in the settings table (bz_config.c), from the file
+//  and from BAZAAR_<KEY>. Returns NULL after printing a one-line error naming the key on
+//  stderr when a file named explicitly is missing or does not parse, the file has a key
+//  that is not a setting, or a value is of the wrong type or out of range; the caller
+//  exits 2. An unknown BAZAAR_* environment name gets a warning on stderr.
 bz_config_t *bz_config_new (const char *path);
+//  The built-in defaults and the BAZAAR_<KEY> environment, no file (unit tests).
+//  Returns NULL, as bz_config_new, when a BAZAAR_<KEY> value is refused.
+bz_config_t *bz_config_new_defaults (void);
+
 void bz_config_destroy (bz_config_t **self_p);
 
-//  A setting by its key (see data/bazaar.cfg for the list). Asking for a key that is not
-//  in the list is a programmer error and asserts.
+//  A setting by its key, normalized: booleans read "on" or "off", integers in decimal.
+//  Asking for a key that is not in the table is a programmer error and asserts.
 const char *bz_config_str (bz_config_t *self, const char *key);
+//  An integer setting; asserts the key is one.
+int64_t bz_config_int (bz_config_t *self, const char *key);
+//  A boolean setting; asserts the key is one.
+bool bz_config_on (bz_config_t *self, const char *key);
 
 //  True if key is one of the settings (for tools that take a key from a user).
 bool bz_config_known (const char *key);
-int64_t bz_config_int (bz_config_t *self, const char *key);
-bool bz_config_on (bz_config_t *self, const char *key);
+
+//  Where the settings came from: the file read, or "(built-in defaults)".
+const char *bz_config_source (bz_config_t *self);
+
+//  Logs every effective setting in one line (zsys_info), prefixed by who: each service
+//  calls it at start, so a log says whether CURVE was on and which ports were used.
+void bz_config_log (bz_config_t *self, const char *who);
+
+//  Prints every setting as "key=value" lines, in table order (bazaar-config).
+void bz_config_print (bz_config_t *self, FILE *out);
+
+//  Prints the configuration reference as Markdown (the README's "Configuration" tables):
+//  every setting with its type, default, range and meaning, then every other BAZAAR_*
+//  environment variable. The README section is this output, checked by a test.
+void bz_config_print_reference (FILE *out);
+
+//  Checks value for key as bz_config_new does. Returns 0, or -1 with a reason such as
+//  "'99999' is out of range 1..65535" in reason. For the unit test and tools.
+int bz_config_check (const char *key, const char *value, char *reason, size_t size);
 
 //  The TCP endpoint of a named socket, derived from host and port_base:
 //  "bus" (broker ROUTER), "monitor" (broker PUB), "catalog" (catalog PUB),

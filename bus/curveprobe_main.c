@@ -2,11 +2,19 @@
     --as plain (no CURVE), stranger (CURVE with its own keys) or keyed (the cluster's: the control).  */
 #include "bz_config.h"
 #include "bz_bus.h"
+#include "bz_cli.h"
 #include "bz_msg.h"
 #include "bz_security.h"
 
-static const char *s_usage =
-    "usage: bazaar-curveprobe [--config PATH] --as plain|stranger|keyed ACTION\n"
+enum { OPT_CONFIG, OPT_AS };
+static const bz_cli_option_t s_options [] = {
+    BZ_CLI_CONFIG,
+    { "as", "WHO", "plain (no CURVE), stranger (CURVE, own keys) or keyed (the cluster's keys)", 0 },
+    { NULL, NULL, NULL, 0 }
+};
+static const bz_cli_t s_cli = {
+    "bazaar-curveprobe", "[--config PATH] --as plain|stranger|keyed ACTION ARGS... SECONDS",
+    "Plays an outsider against a CURVE cluster (tests/e2e/curve.bats). ACTION is one of:\n"
     "  worker SERVICE SECONDS   register as a worker (answers every request with a lie);\n"
     "                           prints heartbeats=N requests=N\n"
     "  sub NAME SECONDS         SUB to endpoint NAME (monitor, catalog, orderN); prints messages=N\n"
@@ -14,7 +22,9 @@ static const char *s_usage =
     "                           prints sent=N\n"
     "  since N SECONDS          ask replica N's sync ROUTER for orders; prints replies=N\n"
     "  ack N RANK SECONDS       claim, as replica RANK, that every order is durable there\n"
-    "                           (to replica N's sync ROUTER, every 50 ms); prints sent=N\n";
+    "                           (to replica N's sync ROUTER, every 50 ms); prints sent=N",
+    s_options, 3, 4, NULL
+};
 
 typedef struct {
     bz_config_t *config;
@@ -256,25 +266,19 @@ s_run (probe_t *self, int argc, char *argv [])
 int
 main (int argc, char *argv [])
 {
-    probe_t self = { .as = NULL };
-    const char *config_path = NULL;
-    int arg = 1;
-    for (; arg + 1 < argc && *argv [arg] == '-'; arg += 2) {
-        if (streq (argv [arg], "--config"))
-            config_path = argv [arg + 1];
-        else
-        if (streq (argv [arg], "--as"))
-            self.as = argv [arg + 1];
-    }
-    if (!self.as || !(streq (self.as, "plain") || streq (self.as, "stranger") || streq (self.as, "keyed"))) {
-        fputs (s_usage, stderr);
-        return 2;
-    }
+    const char *values [2];
+    int rc;
+    int arg = bz_cli_parse (&s_cli, argc, argv, values, &rc);
+    if (arg < 0)
+        return rc;
+    probe_t self = { .as = values [OPT_AS] };
+    if (!self.as || !(streq (self.as, "plain") || streq (self.as, "stranger") || streq (self.as, "keyed")))
+        return bz_cli_usage_error (&s_cli, "--as must be plain, stranger or keyed");
     zsys_set_logident ("curveprobe");
-    self.config = bz_config_new (config_path);
+    self.config = bz_config_new (values [OPT_CONFIG]);
     if (!self.config)
-        return 1;
-    int rc = 1;
+        return 2;
+    rc = 1;
     if (streq (self.as, "keyed"))
         self.security = bz_security_new (self.config);
     else
@@ -288,10 +292,8 @@ main (int argc, char *argv [])
     }
     if (self.security || (self.own && self.server) || streq (self.as, "plain")) {
         rc = s_run (&self, argc - arg, argv + arg);
-        if (rc < 0) {
-            fputs (s_usage, stderr);
-            rc = 2;
-        }
+        if (rc < 0)
+            rc = bz_cli_usage_error (&s_cli, "unknown action or wrong number of arguments");
     }
     fflush (stdout);
     zcert_destroy (&self.own);

@@ -2,6 +2,14 @@
     Usage: bazaar-keys DIR. Run by scripts/keys; the layout is described in bz_security.h.  */
 #include <czmq.h>
 #include <sys/stat.h>
+#include "bz_cli.h"
+
+static const bz_cli_t s_cli = {
+    "bazaar-keys", "DIR",
+    "Makes the cluster's CURVE certificates in DIR unless they exist: server.cert and\n"
+    "client.cert (with their _secret files) and allowed/client.cert, the allow-list.",
+    NULL, 1, 1, NULL
+};
 
 //  Makes dir/name.cert (+ _secret) unless both exist. Returns the cert, or NULL.
 static zcert_t *
@@ -53,13 +61,13 @@ s_allow (const char *dir, zcert_t *client, bool *made)
 int
 main (int argc, char *argv [])
 {
-    if (argc != 2 || *argv [1] == '-') {
-        fprintf (stderr, "usage: bazaar-keys DIR\n");
-        return 2;
-    }
+    int rc;
+    int first = bz_cli_parse (&s_cli, argc, argv, NULL, &rc);
+    if (first < 0)
+        return rc;
     setenv ("ZSYS_SIGHANDLER", "false", 1);
     umask (077);                        //  secret keys are for this user only
-    const char *dir = argv [1];
+    const char *dir = argv [first];
     if (zsys_dir_create ("%s/allowed", dir)) {
         fprintf (stderr, "bazaar-keys: cannot create %s/allowed\n", dir);
         return 1;
@@ -67,7 +75,7 @@ main (int argc, char *argv [])
     bool made = false;
     zcert_t *server = s_keypair (dir, "server", &made);
     zcert_t *client = s_keypair (dir, "client", &made);
-    int rc = server && client && s_allow (dir, client, &made) == 0? 0: 1;
+    rc = server && client && s_allow (dir, client, &made) == 0? 0: 1;
     if (rc == 0)
         printf ("%s %s\n", dir, made? "(keys made)": "(keys present)");
     zcert_destroy (&server);

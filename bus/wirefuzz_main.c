@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <poll.h>
 #include "bz_bus.h"
+#include "bz_cli.h"
 #include "bz_config.h"
 #include "bz_msg.h"
 #include "bz_security.h"
@@ -892,42 +893,49 @@ s_phase (const char *phases, const char *name)
     return false;
 }
 
+enum { OPT_CONFIG, OPT_SEED, OPT_ROUNDS, OPT_PHASES, OPT_FAKE_MS, OPT_VERBOSE };
+static const bz_cli_option_t s_options [] = {
+    BZ_CLI_CONFIG,
+    { "seed", "N", "seed of the random frames (default 0)", 0 },
+    { "rounds", "N", "hostile messages per surface, 1..1000000 (default 300)", 0 },
+    { "phases", "LIST", "comma-separated: worker client oversize sync raw (default),\n"
+      "                           services, fake-catalog, none (only the final liveness check)", 0 },
+    { "fake-catalog-ms", "MS", "how long the fake-catalog phase lies, 1..600000 (default 2000)", 0 },
+    { "verbose", NULL, "print every problem's detail", 'v' },
+    { NULL, NULL, NULL, 0 }
+};
+static const bz_cli_t s_cli = {
+    "bazaar-wirefuzz", "[--config PATH] [--seed N] [--rounds N] [--phases LIST] [--fake-catalog-ms MS] [-v]",
+    "Sends hostile frames to a running cluster (the bus as client and as worker, every\n"
+    "replica's sync ROUTER, raw TCP to every port) and checks what comes back.",
+    s_options, 0, 0,
+    "  0  every answer was the one the protocol promises and the cluster still answers\n"
+    "  1  a broken promise (each is printed)\n  2  usage error or bad setting"
+};
+
 int
 main (int argc, char *argv [])
 {
-    const char *config_path = NULL;
-    const char *phases = "worker,client,oversize,sync,raw";
-    fuzz_t self = { .rng = 0x9e3779b97f4a7c15ull, .rounds = 300 };
-    int fake_catalog_ms = 2000;
-    for (int arg = 1; arg < argc; arg++) {
-        if (streq (argv [arg], "--config") && arg + 1 < argc)
-            config_path = argv [++arg];
-        else
-        if (streq (argv [arg], "--seed") && arg + 1 < argc)
-            self.rng ^= strtoull (argv [++arg], NULL, 10) * 0x100000001b3ull;
-        else
-        if (streq (argv [arg], "--rounds") && arg + 1 < argc)
-            self.rounds = atoi (argv [++arg]);
-        else
-        if (streq (argv [arg], "--phases") && arg + 1 < argc)
-            phases = argv [++arg];
-        else
-        if (streq (argv [arg], "--fake-catalog-ms") && arg + 1 < argc)
-            fake_catalog_ms = atoi (argv [++arg]);
-        else
-        if (streq (argv [arg], "-v"))
-            self.verbose = true;
-        else {
-            fprintf (stderr, "usage: bazaar-wirefuzz [--config FILE] [--seed N] [--rounds N] "
-                             "[--phases LIST] [--fake-catalog-ms MS] [-v]\n"
-                             "phases: worker client oversize sync raw (default), services, "
-                             "fake-catalog, none (only the final liveness check)\n");
-            return 2;
-        }
-    }
+    const char *values [6];
+    int rc;
+    if (bz_cli_parse (&s_cli, argc, argv, values, &rc) < 0)
+        return rc;
+    const char *phases = values [OPT_PHASES]? values [OPT_PHASES]: "worker,client,oversize,sync,raw";
+    fuzz_t self = { .rng = 0x9e3779b97f4a7c15ull, .rounds = 300, .verbose = values [OPT_VERBOSE] != NULL };
+    int64_t number = 0, fake_catalog_ms = 2000;
+    if (values [OPT_SEED] && (rc = bz_cli_int (&s_cli, "--seed", values [OPT_SEED], 0, INT64_MAX, &number)))
+        return rc;
+    self.rng ^= (uint64_t) number * 0x100000001b3ull;
+    if (values [OPT_ROUNDS] && (rc = bz_cli_int (&s_cli, "--rounds", values [OPT_ROUNDS], 1, 1000000, &number)))
+        return rc;
+    if (values [OPT_ROUNDS])
+        self.rounds = (int) number;
+    if (values [OPT_FAKE_MS]
+    &&  (rc = bz_cli_int (&s_cli, "--fake-catalog-ms", values [OPT_FAKE_MS], 1, 600000, &fake_catalog_ms)))
+        return rc;
     if (!self.rng)
         self.rng = 1;
-    self.config = bz_config_new (config_path);
+    self.config = bz_config_new (values [OPT_CONFIG]);
     if (!self.config)
         return 2;
     self.security = bz_security_new (self.config);
@@ -951,7 +959,7 @@ main (int argc, char *argv [])
     if (s_phase (phases, "services"))
         s_fuzz_services (&self);
     if (s_phase (phases, "fake-catalog"))
-        s_fake_catalog (&self, fake_catalog_ms);
+        s_fake_catalog (&self, (int) fake_catalog_ms);
     s_check_alive (&self);
     printf ("wirefuzz: %d hostile messages sent, %d problems\n", self.sent, self.problems);
     bz_security_destroy (&self.security);

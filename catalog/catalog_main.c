@@ -1,16 +1,24 @@
 /*  bazaar-catalog: the catalog service process (stock book + invalidation stream).
     Started by scripts/cluster; usage: bazaar-catalog [--config PATH] [--csv PATH]   */
+#include "bz_cli.h"
 #include "bz_config.h"
 #include "catalog_store.h"
 #include "catalog_server.h"
 #include "bz_security.h"
 
-static int
-s_usage (void)
-{
-    fprintf (stderr, "usage: bazaar-catalog [--config PATH] [--csv PATH]\n");
-    return 2;
-}
+enum { OPT_CONFIG, OPT_CSV };
+static const bz_cli_option_t s_options [] = {
+    BZ_CLI_CONFIG,
+    { "csv", "PATH", "initial stocks, read when the catalog is created (default $BAZAAR_CSV,\n"
+                     "                           else data/catalog.csv)", 0 },
+    { NULL, NULL, NULL, 0 }
+};
+static const bz_cli_t s_cli = {
+    "bazaar-catalog", "[--config PATH] [--csv PATH]",
+    "The catalog service: the stock book in SQLite (<data>/catalog.db), batch trades,\n"
+    "and the invalidation stream the frontends' caches follow. Runs until SIGINT or SIGTERM.",
+    s_options, 0, 0, NULL
+};
 
 //  The CSV is only read on first start; $BAZAAR_CSV overrides the default path.
 static const char *
@@ -41,23 +49,19 @@ s_serve (bz_config_t *config, const char *csv_path)
 int
 main (int argc, char *argv [])
 {
+    const char *values [2];
+    int rc;
+    if (bz_cli_parse (&s_cli, argc, argv, values, &rc) < 0)
+        return rc;
+    const char *csv_path = values [OPT_CSV]? values [OPT_CSV]: s_default_csv ();
     zsys_set_logident ("catalog");
-    const char *config_path = NULL, *csv_path = s_default_csv ();
-    for (int i = 1; i < argc; i++) {
-        if (streq (argv [i], "--config") && i + 1 < argc)
-            config_path = argv [++i];
-        else
-        if (streq (argv [i], "--csv") && i + 1 < argc)
-            csv_path = argv [++i];
-        else
-            return s_usage ();
-    }
-    bz_config_t *config = bz_config_new (config_path);
+    bz_config_t *config = bz_config_new (values [OPT_CONFIG]);
     if (!config)
-        return 1;
+        return 2;
+    bz_config_log (config, "catalog");
     bz_security_t *security = bz_security_new (config);
     bz_security_set_default (security);
-    int rc = security? s_serve (config, csv_path): 1;
+    rc = security? s_serve (config, csv_path): 1;
     bz_security_destroy (&security);
     bz_config_destroy (&config);
     return rc;

@@ -7,6 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "bz_cli.h"
+
+static const bz_cli_t s_cli = {
+    "bazaar-bare", "PORT",
+    "The benchmark's baseline: a bare civetweb handler on 127.0.0.1:PORT that answers every\n"
+    "request with the same lookup JSON the frontend serves. Runs until SIGINT or SIGTERM.",
+    NULL, 1, 1, NULL
+};
 
 static const char s_body [] = "{\"data\":{\"name\":\"GameStart\",\"price\":15.99,\"quantity\":100}}";
 static volatile sig_atomic_t s_stop = 0;
@@ -35,12 +43,17 @@ s_on_signal (int signal)
 int
 main (int argc, char *argv [])
 {
-    if (argc != 2 || atoi (argv [1]) <= 0) {
-        fprintf (stderr, "usage: bazaar-bare PORT\n");
-        return 2;
-    }
+    int rc;
+    int first = bz_cli_parse (&s_cli, argc, argv, NULL, &rc);
+    if (first < 0)
+        return rc;
+    int64_t port;
+    if ((rc = bz_cli_int (&s_cli, "PORT", argv [first], 1, 65535, &port)))
+        return rc;
+    char address [32];
+    snprintf (address, sizeof address, "127.0.0.1:%d", (int) port);
     const char *options [] = {
-        "listening_ports", argv [1], "num_threads", "128", "enable_keep_alive", "yes",
+        "listening_ports", address, "num_threads", "128", "enable_keep_alive", "yes",
         "keep_alive_timeout_ms", "5000", "tcp_nodelay", "1", "request_timeout_ms", "5000",
         "max_request_size", "16384", "decode_url", "no", NULL
     };
@@ -51,7 +64,7 @@ main (int argc, char *argv [])
     memset (&callbacks, 0, sizeof callbacks);
     struct mg_context *context = mg_start (&callbacks, NULL, options);
     if (!context) {
-        fprintf (stderr, "bazaar-bare: cannot listen on %s\n", argv [1]);
+        fprintf (stderr, "bazaar-bare: cannot address on %s\n", address);
         return 1;
     }
     mg_set_request_handler (context, "/", s_handle, NULL);

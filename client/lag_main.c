@@ -5,6 +5,15 @@
 #include <czmq.h>
 #include "client_http.h"
 #include "client_stats.h"
+#include "bz_cli.h"
+
+static const bz_cli_t s_cli = {
+    "bazaar-lag", "TRADE_URL WATCH_URL STOCK ROUNDS",
+    "Measures how long a trade acknowledged through TRADE_URL takes to reach the cache of\n"
+    "the frontend at WATCH_URL, over ROUNDS trades of STOCK; prints one JSON line.",
+    NULL, 4, 4,
+    "  0  every round saw its trade\n  1  a trade failed or never showed (2 s)\n  2  usage error"
+};
 
 //  The quantity WATCH reports for the stock, or -1.
 static int64_t
@@ -45,11 +54,14 @@ s_round (client_http_t *trade, client_http_t *watch, const char *stock, const ch
 int
 main (int argc, char *argv [])
 {
-    int rounds = argc == 5? atoi (argv [4]): 0;
-    if (rounds <= 0) {
-        fprintf (stderr, "usage: bazaar-lag TRADE_URL WATCH_URL STOCK ROUNDS\n");
-        return 2;
-    }
+    int rc;
+    int first = bz_cli_parse (&s_cli, argc, argv, NULL, &rc);
+    if (first < 0)
+        return rc;
+    argv += first - 1;                  //  the operands are argv [1..4] from here on
+    int64_t rounds;
+    if ((rc = bz_cli_int (&s_cli, "ROUNDS", argv [4], 1, 100000000, &rounds)))
+        return rc;
     setenv ("ZSYS_SIGHANDLER", "false", 1);
     curl_global_init (CURL_GLOBAL_DEFAULT);
     client_http_t *trade = client_http_new (argv [1]), *watch = client_http_new (argv [2]);
@@ -66,7 +78,7 @@ main (int argc, char *argv [])
             client_hist_record (&delays, (uint64_t) delay);
     }
     printf ("{\"rounds\":%d,\"failed\":%d,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",
-            rounds, failed, client_hist_percentile (&delays, 0.5) / 1000.0,
+            (int) rounds, failed, client_hist_percentile (&delays, 0.5) / 1000.0,
             client_hist_percentile (&delays, 0.99) / 1000.0, delays.max / 1000.0);
     client_http_destroy (&trade);
     client_http_destroy (&watch);

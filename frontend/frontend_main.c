@@ -2,34 +2,33 @@
     Usage: bazaar-frontend [--config PATH]; runs until SIGINT or SIGTERM.  */
 #include <czmq.h>
 #include <civetweb.h>
+#include "bz_cli.h"
 #include "bz_config.h"
 #include "frontend_server.h"
 #include "bz_security.h"
 
-static void
-s_usage (void)
-{
-    fprintf (stderr, "usage: bazaar-frontend [--config PATH]\n");
-}
+static const bz_cli_option_t s_options [] = { BZ_CLI_CONFIG, { NULL, NULL, NULL, 0 } };
+static const bz_cli_t s_cli = {
+    "bazaar-frontend", "[--config PATH]",
+    "The REST API (docs/rest.md, docs/openapi.yaml) on http_host:http_port, with the\n"
+    "LRU cache of lookups and the live web page. Runs until SIGINT or SIGTERM.",
+    s_options, 0, 0, NULL
+};
 
 int
 main (int argc, char *argv [])
 {
-    const char *config_path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (streq (argv [i], "--config") && i + 1 < argc)
-            config_path = argv [++i];
-        else {
-            s_usage ();
-            return streq (argv [i], "--help")? 0: 2;
-        }
-    }
+    const char *values [1];
+    int rc;
+    if (bz_cli_parse (&s_cli, argc, argv, values, &rc) < 0)
+        return rc;
     //  zsys_init installs CZMQ's SIGINT/SIGTERM handler before civetweb starts threads
     zsys_init ();
     zsys_set_logident ("frontend");
-    bz_config_t *config = bz_config_new (config_path);
+    bz_config_t *config = bz_config_new (values [0]);
     if (!config)
-        return 1;
+        return 2;
+    bz_config_log (config, "frontend");
     //  Read before the worker threads start: config caches endpoints on first use
     const char *bus = bz_config_endpoint (config, "bus");
     //  Before the threads too: they fetch it for every bus socket they open
@@ -47,7 +46,7 @@ main (int argc, char *argv [])
         bz_config_destroy (&config);
         return 1;
     }
-    zsys_info ("frontend: serving HTTP on port %s, bus at %s",
+    zsys_info ("frontend: serving HTTP on %s:%s, bus at %s", bz_config_str (config, "http_host"),
                bz_config_str (config, "http_port"), bus);
     while (!zsys_interrupted)
         zclock_sleep (100);

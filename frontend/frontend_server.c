@@ -151,9 +151,10 @@ frontend_server_new (bz_config_t *config)
                    frontend_cache_capacity (self->cache), bz_config_endpoint (config, "catalog"));
     self->api = frontend_api_new (config, self->metrics, self->cache, self->feed);
 
-    char port [16], threads [16], read_ms [16];
+    char port [64], threads [16], read_ms [16];
     int64_t thread_count = bz_config_int (config, "http_threads");
-    snprintf (port, sizeof port, "%d", (int) bz_config_int (config, "http_port"));
+    snprintf (port, sizeof port, "%s:%d", bz_config_str (config, "http_host"),
+              (int) bz_config_int (config, "http_port"));
     snprintf (threads, sizeof threads, "%d", (int) thread_count);
     snprintf (read_ms, sizeof read_ms, "%d", FRONTEND_READ_DEADLINE_MS);
     frontend_conn_set_limit (thread_count);

@@ -1,9 +1,24 @@
 /*  bazaar-order: one order replica. Usage: bazaar-order --id N [--config PATH] [--digest]
     scripts/cluster starts three (ids 1, 2, 3); the live one with the highest id leads.
     --digest prints "<orders> <sha1>" of replica N's log and exits (scripts/chaos).     */
+#include "bz_cli.h"
 #include "order_server.h"
 #include "order_log.h"
 #include "bz_security.h"
+
+enum { OPT_ID, OPT_CONFIG, OPT_DIGEST };
+static const bz_cli_option_t s_options [] = {
+    { "id", "N", "this replica's id, 1..9 (required); the live one with the highest id leads", 0 },
+    BZ_CLI_CONFIG,
+    { "digest", NULL, "print \"<orders> <sha1>\" of replica N's log and exit (scripts/chaos)", 0 },
+    { NULL, NULL, NULL, 0 }
+};
+static const bz_cli_t s_cli = {
+    "bazaar-order", "--id N [--config PATH] [--digest]",
+    "One order replica: its log in <data>/orderN.db, replication to and from the others,\n"
+    "and, while it leads, the trade pipeline. Runs until SIGINT or SIGTERM.",
+    s_options, 0, 0, NULL
+};
 
 //  Prints how many orders replica id's log holds and a digest of them.
 static int
@@ -24,44 +39,35 @@ s_print_digest (bz_config_t *config, int id)
 int
 main (int argc, char *argv [])
 {
-    int id = 0;
-    const char *config_path = NULL;
-    bool digest = argc > 1 && streq (argv [argc - 1], "--digest");
-    if (digest)
-        argc--;
-    for (int arg = 1; arg + 1 < argc; arg += 2) {
-        char *end = NULL;
-        if (streq (argv [arg], "--id"))
-            id = (int) strtol (argv [arg + 1], &end, 10);
-        else
-        if (streq (argv [arg], "--config"))
-            config_path = argv [arg + 1];
-        if (end && *end)
-            id = 0;
-    }
-    if (id < 1 || id > 9 || argc % 2 == 0) {
-        fprintf (stderr, "usage: bazaar-order --id N (1..9) [--config PATH] [--digest]\n");
-        return 2;
-    }
-    if (digest) {
+    const char *values [3];
+    int rc;
+    if (bz_cli_parse (&s_cli, argc, argv, values, &rc) < 0)
+        return rc;
+    int64_t id = 0;
+    if (!values [OPT_ID])
+        return bz_cli_usage_error (&s_cli, "--id is required");
+    if ((rc = bz_cli_int (&s_cli, "--id", values [OPT_ID], 1, 9, &id)))
+        return rc;
+    if (values [OPT_DIGEST]) {
         setenv ("ZSYS_SIGHANDLER", "false", 1);
-        bz_config_t *config = bz_config_new (config_path);
-        int rc = config? s_print_digest (config, id): 1;
+        bz_config_t *config = bz_config_new (values [OPT_CONFIG]);
+        rc = config? s_print_digest (config, (int) id): 2;
         bz_config_destroy (&config);
         return rc;
     }
     zsys_init ();
     char ident [16];
-    snprintf (ident, sizeof ident, "order%d", id);
+    snprintf (ident, sizeof ident, "order%d", (int) id);
     zsys_set_logident (ident);
-    bz_config_t *config = bz_config_new (config_path);
+    bz_config_t *config = bz_config_new (values [OPT_CONFIG]);
     if (!config)
-        return 1;
+        return 2;
+    bz_config_log (config, ident);
     zsys_dir_create ("%s", bz_config_str (config, "data"));
     bz_security_t *security = bz_security_new (config);
     bz_security_set_default (security);
-    order_server_t *server = security? order_server_new (config, id): NULL;
-    int rc = server? 0: 1;
+    order_server_t *server = security? order_server_new (config, (int) id): NULL;
+    rc = server? 0: 1;
     if (server)
         order_server_run (server);
     order_server_destroy (&server);

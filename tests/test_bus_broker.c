@@ -72,7 +72,7 @@ s_setup (void **state)
     setenv ("BAZAAR_HEARTBEAT_MS", "50", 1);
     setenv ("BAZAAR_QUEUE_WAIT_MS", "300", 1);
     setenv ("BAZAAR_RETRY_MS", "3000", 1);
-    s_config = bz_config_new ("/nonexistent");
+    s_config = bz_config_new_defaults ();
     return s_config? 0: -1;
 }
 

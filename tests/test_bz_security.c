@@ -12,7 +12,7 @@ s_config (const char *curve, const char *data)
 {
     setenv ("BAZAAR_CURVE", curve, 1);
     setenv ("BAZAAR_DATA", data, 1);
-    bz_config_t *config = bz_config_new ("/nonexistent/bazaar.cfg");
+    bz_config_t *config = bz_config_new_defaults ();
     assert_non_null (config);
     return config;
 }

@@ -34,7 +34,7 @@ s_setup (void **state)
                   20000 + ((getpid () + attempt * 97) % 1400) * 32);
         setenv ("BAZAAR_PORT_BASE", port_base, 1);
         bz_config_destroy (&fix->config);
-        fix->config = bz_config_new ("/nonexistent.cfg");
+        fix->config = bz_config_new_defaults ();
         assert_non_null (fix->config);
         if (!fix->store)
             fix->store = catalog_store_new (bz_config_path (fix->config, "catalog.db"), path);

@@ -52,7 +52,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
                   20000 + (int) ((getpid () + attempt * 97) % 900) * 32);
         setenv ("BAZAAR_PORT_BASE", port_base, 1);
         bz_config_destroy (&s_config);
-        s_config = bz_config_new ("/nonexistent.cfg");
+        s_config = bz_config_new_defaults ();
         FUZZ_CHECK (s_config);
         if (!s_store)
             s_store = catalog_store_new (bz_config_path (s_config, "catalog.db"), csv);
