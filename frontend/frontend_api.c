@@ -210,12 +210,7 @@ frontend_api_lookup (frontend_api_t *self, bz_client_t *client, const char *name
 static int
 s_send_cached (struct mg_connection *conn, const frontend_cache_hit_t *hit)
 {
-    if (frontend_reply_keep_alive (conn))
-        mg_write (conn, hit->response, hit->size);
-    else
-        frontend_reply_send (conn, 200, FRONTEND_JSON_TYPE, NULL, false,
-                             hit->response + hit->body_offset, hit->size - hit->body_offset);
-    return 200;
+    return frontend_reply_cached (conn, hit->response, hit->size, hit->body_offset);
 }
 
 static int
@@ -374,6 +369,10 @@ s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
         frontend_conn_refuse_body (conn);
         return status;
     }
+    //  Only JSON: an HTML form (or text/plain) from any web page the user visits
+    //  must not be able to trade. After the body is read, so the connection lives on.
+    if (!frontend_route_is_json (mg_get_header (conn, "Content-Type")))
+        return frontend_reply_error (conn, 415, "Content-Type must be application/json");
     bz_msg_t request;
     bz_msg_init (&request, BZ_MSG_ORDER);
     if (!s_idempotency_key (conn, request.key, sizeof request.key))
@@ -396,7 +395,7 @@ s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
     if (!reply)
         return frontend_reply_error (conn, 503, s_no_reply (&traded, "order service unavailable"));
     bool expected = traded.id == BZ_MSG_TRADED && streq (traded.key, request.key);
-    int status = s_reply_status (self, &reply, &traded, expected, "order", traded.message,
+    int status = s_reply_status (self, &reply, &traded, expected, "order", "stock not found",
                                  "order service unavailable", error, sizeof error);
     if (status != 200)
         return frontend_reply_error (conn, status, error);
@@ -469,9 +468,13 @@ s_get_health (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
         int status = s_bad_reply (self, BZ_SERVICE_WORKERS, &first, error, sizeof error);
         return frontend_reply_error (conn, status, error);
     }
-    if (catalogs == 0) {
+    //  Healthy means able to serve lookups and trades: a catalog worker and an order leader
+    bool leader = json_is_integer (json_object_get (data, "order_leader"));
+    if (catalogs == 0 || !leader) {
         json_decref (data);
-        return frontend_reply_error (conn, 503, "no live catalog worker");
+        return frontend_reply_error (conn, 503, catalogs == 0 && !leader?
+            "no live catalog worker and no order leader":
+            catalogs == 0? "no live catalog worker": "no order leader");
     }
     return frontend_reply_data (conn, data);
 }
@@ -580,6 +583,8 @@ frontend_api_handle (frontend_api_t *self, struct mg_connection *conn,
             return s_get_metrics (self, conn);
         case FRONTEND_ROUTE_CACHE:
             return s_get_cache (self, conn);
+        case FRONTEND_ROUTE_LIVE:
+            return frontend_reply_data (conn, json_pack ("{s:s}", "status", "live"));
         default:
             break;
     }

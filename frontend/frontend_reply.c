@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include "frontend_conn.h"
 #include "frontend_json.h"
 #include "frontend_reply.h"
@@ -27,6 +28,34 @@ frontend_reply_keep_alive (struct mg_connection *conn)
     return info && info->http_version && strcmp (info->http_version, "1.1") == 0;
 }
 
+//  Length of an HTTP date (IMF-fixdate, RFC 9110): "Sun, 06 Nov 1994 08:49:37 GMT".
+#define DATE_SIZE 29
+
+//  Now as an HTTP date, formatted at most once a second per thread.
+static const char *
+s_http_date (void)
+{
+    static _Thread_local time_t formatted = -1;
+    static _Thread_local char text [DATE_SIZE + 1];
+    time_t now = time (NULL);
+    if (now != formatted) {
+        struct tm tm;
+        gmtime_r (&now, &tm);
+        if (strftime (text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm) != DATE_SIZE)
+            snprintf (text, sizeof text, "Thu, 01 Jan 1970 00:00:00 GMT");
+        formatted = now;
+    }
+    return text;
+}
+
+//  True for a HEAD request: the head of the GET response goes out, not its body.
+static bool
+s_is_head (struct mg_connection *conn)
+{
+    const struct mg_request_info *info = mg_get_request_info (conn);
+    return info && info->request_method && strcmp (info->request_method, "HEAD") == 0;
+}
+
 //  The status line and headers; returns their length, or -1 when they do not fit.
 static int
 s_format_head (char *buffer, size_t size, int status, const char *reason,
@@ -35,12 +64,13 @@ s_format_head (char *buffer, size_t size, int status, const char *reason,
 {
     int head = snprintf (buffer, size,
         "HTTP/1.1 %d %s\r\n"
+        "Date: %s\r\n"
         "Content-Type: %s\r\n"
         "Content-Length: %zu\r\n"
         "Cache-Control: no-store\r\n"
         "%s"
         "Connection: %s\r\n\r\n",
-        status, reason, content_type, body_size,
+        status, reason, s_http_date (), content_type, body_size,
         extra_headers? extra_headers: "", keep_alive? "keep-alive": "close");
     return (head < 0 || (size_t) head >= size)? -1: head;
 }
@@ -69,6 +99,9 @@ frontend_reply_send (struct mg_connection *conn, int status, const char *content
                               extra_headers, !close && frontend_reply_keep_alive (conn), size);
     if (head < 0)
         return status;
+    if (s_is_head (conn))
+        mg_write (conn, buffer, (size_t) head);
+    else
     if (size <= sizeof buffer - (size_t) head) {
         memcpy (buffer + head, body, size);
         mg_write (conn, buffer, (size_t) head + size);
@@ -116,4 +149,22 @@ int
 frontend_reply_error (struct mg_connection *conn, int status, const char *message)
 {
     return frontend_reply_error_ex (conn, status, message, NULL, false);
+}
+
+int
+frontend_reply_cached (struct mg_connection *conn, const char *response, size_t size,
+                       size_t body_offset)
+{
+    char buffer [REPLY_BUFFER];
+    if (!frontend_reply_keep_alive (conn) || size > sizeof buffer || body_offset > size)
+        return frontend_reply_send (conn, 200, FRONTEND_JSON_TYPE, NULL, false,
+                                    response + body_offset, size - body_offset);
+    size_t length = s_is_head (conn)? body_offset: size;
+    memcpy (buffer, response, length);
+    //  The Date rendered at fill time, set to now (same length: an IMF-fixdate)
+    char *date = memmem (buffer, body_offset, "\r\nDate: ", 8);
+    if (date && (size_t) (date - buffer) + 8 + DATE_SIZE <= body_offset)
+        memcpy (date + 8, s_http_date (), DATE_SIZE);
+    mg_write (conn, buffer, length);
+    return 200;
 }

@@ -9,8 +9,9 @@
 
 #define FRONTEND_JSON_TYPE "application/json"
 
-//  Sends status, Content-Type, Content-Length and a Connection header matching what
-//  civetweb will do, then body, in one write when it fits a stack buffer.
+//  Sends status, Date, Content-Type, Content-Length and a Connection header matching
+//  what civetweb will do, then body (not for HEAD), in one write when it fits a stack
+//  buffer.
 //  extra_headers is NULL or complete "Name: value\r\n" lines. close asks the client to
 //  close (we left a request body unread). Returns status, for the handler to return.
 int frontend_reply_send (struct mg_connection *conn, int status, const char *content_type,
@@ -25,6 +26,12 @@ bool frontend_reply_keep_alive (struct mg_connection *conn);
 size_t frontend_reply_format (char *buffer, size_t size, int status, const char *reason,
                               const char *content_type, bool keep_alive,
                               const char *body, size_t body_size, size_t *body_offset);
+
+//  Sends a response rendered by frontend_reply_format (a cached lookup, 200): its Date
+//  set to now, only its head for HEAD, and rendered afresh when the client will close.
+//  Returns 200.
+int frontend_reply_cached (struct mg_connection *conn, const char *response, size_t size,
+                           size_t body_offset);
 
 //  Sends {"data": data} with status 200; takes data. NULL data means it could not be
 //  built from the service reply (say, a string that is not UTF-8): 502.

@@ -1,6 +1,7 @@
 /*  frontend_route: maps an HTTP method and raw path to a REST route and its argument.
     Pure and allocation-free; frontend_server calls it first on every request.          */
 #include <string.h>
+#include <strings.h>
 #include "frontend_route.h"
 
 //  The path shapes we serve: first segment, whether a second (argument) segment
@@ -21,8 +22,18 @@ static const struct {
 };
 
 static const char *s_labels [FRONTEND_ROUTE_COUNT] = {
-    "other", "page", "stocks", "stock", "orders", "order", "health", "metrics", "cache"
+    "other", "page", "stocks", "stock", "orders", "order", "health", "metrics", "cache", "live"
 };
+
+//  Whether method may use a route that accepts allowed; sets route->head for HEAD.
+static bool
+s_method_ok (frontend_route_t *route, const char *method, const char *allowed)
+{
+    bool get = strcmp (allowed, "GET") == 0;
+    route->allow = get? "GET, HEAD": allowed;
+    route->head = get && strcmp (method, "HEAD") == 0;
+    return strcmp (method, allowed) == 0 || route->head;
+}
 
 static int
 s_fail (frontend_route_t *route, int status, const char *error)
@@ -146,6 +157,7 @@ frontend_route_match (frontend_route_t *route, const char *method, const char *p
     route->status = 0;
     route->error = NULL;
     route->allow = NULL;
+    route->head = false;
     route->name [0] = 0;
     route->number = -1;
     if (!method || !path)
@@ -154,10 +166,16 @@ frontend_route_match (frontend_route_t *route, const char *method, const char *p
     size_t length;
     if (s_check_path (route, path, &length))
         return route->status;
+    //  One trailing slash names the same resource: "/stocks/" is "/stocks"
+    if (length > 2 && path [length - 1] == '/' && path [length - 2] != '/')
+        length--;
     if (length == 1) {
         route->id = FRONTEND_ROUTE_PAGE;
-        route->allow = "GET";
-        return strcmp (method, "GET")? s_fail (route, 405, "method not allowed"): 0;
+        return s_method_ok (route, method, "GET")? 0: s_fail (route, 405, "method not allowed");
+    }
+    if (length == 12 && memcmp (path, "/health/live", 12) == 0) {
+        route->id = FRONTEND_ROUTE_LIVE;
+        return s_method_ok (route, method, "GET")? 0: s_fail (route, 405, "method not allowed");
     }
     const char *first, *second;
     size_t first_len, second_len;
@@ -170,10 +188,25 @@ frontend_route_match (frontend_route_t *route, const char *method, const char *p
         ||  s_routes [i].argument != (second != NULL))
             continue;
         route->id = s_routes [i].id;
-        route->allow = s_routes [i].method;
-        if (strcmp (method, s_routes [i].method))
+        if (!s_method_ok (route, method, s_routes [i].method))
             return s_fail (route, 405, "method not allowed");
         return second? s_parse_argument (route, second, second_len): 0;
     }
     return s_fail (route, 404, "no such path");
+}
+
+bool
+frontend_route_is_json (const char *content_type)
+{
+    if (!content_type)
+        return false;
+    while (*content_type == ' ' || *content_type == '\t')
+        content_type++;
+    size_t length = strlen ("application/json");
+    if (strncasecmp (content_type, "application/json", length) != 0)
+        return false;
+    const char *rest = content_type + length;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    return *rest == 0 || *rest == ';';
 }

@@ -22,6 +22,7 @@ typedef enum {
     FRONTEND_ROUTE_HEALTH,      //  GET /health
     FRONTEND_ROUTE_METRICS,     //  GET /metrics
     FRONTEND_ROUTE_CACHE,       //  GET /cache
+    FRONTEND_ROUTE_LIVE,        //  GET /health/live
     FRONTEND_ROUTE_COUNT
 } frontend_route_id_t;
 
@@ -30,14 +31,16 @@ typedef struct {
     int status;                 //  0 when matched, else the HTTP error to answer
     const char *error;          //  why, when status is set (a static string)
     const char *allow;          //  the methods the path accepts (for 405's Allow header)
+    bool head;                  //  a HEAD request: answered as GET, without the body
     char name [FRONTEND_NAME_MAX + 1];  //  ROUTE_STOCK's stock name
     int64_t number;             //  ROUTE_ORDER's order number
 } frontend_route_t;
 
 //  Matches method and path (the raw, not URL-decoded path; anything from '?' on is
-//  ignored). Returns 0 and fills route, or the HTTP status to answer (400 malformed
-//  path or argument, 404 unknown path, 405 wrong method, 414 path too long) with
-//  route->error saying why. Never fails on any input, NULLs included.
+//  ignored). HEAD is accepted wherever GET is (route->head is set); one trailing '/'
+//  is accepted on every path. Returns 0 and fills route, or the HTTP status to answer
+//  (400 malformed path or argument, 404 unknown path, 405 wrong method, 414 path too
+//  long) with route->error saying why. Never fails on any input, NULLs included.
 int frontend_route_match (frontend_route_t *route, const char *method, const char *path);
 
 //  True when name is a valid stock name: 1..64 of [A-Za-z0-9._-], not "." or "..".
@@ -45,5 +48,10 @@ bool frontend_route_valid_name (const char *name, size_t length);
 
 //  The metrics label of a route ("stock", "orders"...).
 const char *frontend_route_label (frontend_route_id_t id);
+
+//  True when a Content-Type header value names JSON: application/json, in any case,
+//  with or without parameters ("; charset=utf-8"). POST /orders requires it (415), so
+//  a web page cannot trade through a plain HTML form.
+bool frontend_route_is_json (const char *content_type);
 
 #endif

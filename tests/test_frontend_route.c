@@ -32,6 +32,24 @@ static const route_case_t s_cases [] = {
     { "GET",    "/metrics",             0,   FRONTEND_ROUTE_METRICS, NULL, -1 },
     { "GET",    "/stocks?fresh=1",      0,   FRONTEND_ROUTE_STOCKS,  NULL, -1 },
     { "GET",    "/stocks/FishCo?x=/../", 0,  FRONTEND_ROUTE_STOCK,   "FishCo", -1 },
+    //  HEAD wherever GET is; one trailing slash on every path (issue 11)
+    { "HEAD",   "/",                    0,   FRONTEND_ROUTE_PAGE,    NULL, -1 },
+    { "HEAD",   "/stocks",              0,   FRONTEND_ROUTE_STOCKS,  NULL, -1 },
+    { "HEAD",   "/stocks/GameStart",    0,   FRONTEND_ROUTE_STOCK,   "GameStart", -1 },
+    { "HEAD",   "/orders/3",            0,   FRONTEND_ROUTE_ORDER,   NULL, 3 },
+    { "HEAD",   "/health",              0,   FRONTEND_ROUTE_HEALTH,  NULL, -1 },
+    { "HEAD",   "/metrics",             0,   FRONTEND_ROUTE_METRICS, NULL, -1 },
+    { "HEAD",   "/cache",               0,   FRONTEND_ROUTE_CACHE,   NULL, -1 },
+    { "GET",    "/health/live",         0,   FRONTEND_ROUTE_LIVE,    NULL, -1 },
+    { "HEAD",   "/health/live/",        0,   FRONTEND_ROUTE_LIVE,    NULL, -1 },
+    { "GET",    "/stocks/",             0,   FRONTEND_ROUTE_STOCKS,  NULL, -1 },
+    { "GET",    "/stocks/GameStart/",   0,   FRONTEND_ROUTE_STOCK,   "GameStart", -1 },
+    { "POST",   "/orders/",             0,   FRONTEND_ROUTE_ORDERS,  NULL, -1 },
+    { "GET",    "/orders/7/",           0,   FRONTEND_ROUTE_ORDER,   NULL, 7 },
+    { "GET",    "/health/",             0,   FRONTEND_ROUTE_HEALTH,  NULL, -1 },
+    { "GET",    "/metrics/",            0,   FRONTEND_ROUTE_METRICS, NULL, -1 },
+    { "GET",    "/cache/",              0,   FRONTEND_ROUTE_CACHE,   NULL, -1 },
+    { "GET",    "/stocks/?x=1",         0,   FRONTEND_ROUTE_STOCKS,  NULL, -1 },
     //  Wrong method on a known path
     { "POST",   "/stocks",              405, FRONTEND_ROUTE_STOCKS,  NULL, -1 },
     { "DELETE", "/stocks/FishCo",       405, FRONTEND_ROUTE_STOCK,   NULL, -1 },
@@ -39,15 +57,19 @@ static const route_case_t s_cases [] = {
     { "PUT",    "/orders/1",            405, FRONTEND_ROUTE_ORDER,   NULL, -1 },
     { "POST",   "/",                    405, FRONTEND_ROUTE_PAGE,    NULL, -1 },
     { "get",    "/health",              405, FRONTEND_ROUTE_HEALTH,  NULL, -1 },
-    { "HEAD",   "/metrics",             405, FRONTEND_ROUTE_METRICS, NULL, -1 },
+    { "HEAD",   "/orders",              405, FRONTEND_ROUTE_ORDERS,  NULL, -1 },
+    { "HEAD",   "/orders/",             405, FRONTEND_ROUTE_ORDERS,  NULL, -1 },
+    { "POST",   "/health/live",         405, FRONTEND_ROUTE_LIVE,    NULL, -1 },
     //  Unknown paths
     { "GET",    "/nope",                404, FRONTEND_ROUTE_OTHER,   NULL, -1 },
-    { "GET",    "/stocks/",             404, FRONTEND_ROUTE_OTHER,   NULL, -1 },
+    { "GET",    "/stocks//",            404, FRONTEND_ROUTE_OTHER,   NULL, -1 },
+    { "GET",    "//",                   404, FRONTEND_ROUTE_OTHER,   NULL, -1 },
+    { "GET",    "/stocks/A//",          404, FRONTEND_ROUTE_OTHER,   NULL, -1 },
+    { "GET",    "/health/live/x",       404, FRONTEND_ROUTE_OTHER,   NULL, -1 },
     { "GET",    "/stocks/A/B",          404, FRONTEND_ROUTE_OTHER,   NULL, -1 },
     { "GET",    "//stocks/A",           404, FRONTEND_ROUTE_OTHER,   NULL, -1 },
     { "GET",    "/Stocks",              404, FRONTEND_ROUTE_OTHER,   NULL, -1 },
     { "GET",    "/stocksX",             404, FRONTEND_ROUTE_OTHER,   NULL, -1 },
-    { "GET",    "/health/",             404, FRONTEND_ROUTE_OTHER,   NULL, -1 },
     { "GET",    "/metrics/x",           404, FRONTEND_ROUTE_OTHER,   NULL, -1 },
     { "POST",   "/nope",                404, FRONTEND_ROUTE_OTHER,   NULL, -1 },
     //  Malformed arguments
@@ -107,6 +129,7 @@ test_route_table (void **state)
             assert_int_equal (route.number, c->number);
         if (status == 405)
             assert_non_null (route.allow);
+        assert_int_equal (route.head, status == 0 && c->method && strcmp (c->method, "HEAD") == 0);
     }
 }
 
@@ -157,6 +180,22 @@ test_valid_name (void **state)
     assert_false (frontend_route_valid_name ("ab\0cd", 5));
 }
 
+//  POST /orders needs a JSON Content-Type; a form or text/plain is refused (415).
+static void
+test_is_json (void **state)
+{
+    (void) state;
+    const char *good [] = { "application/json", "Application/JSON", "application/json; charset=utf-8",
+                            "  application/json ;charset=UTF-8", "application/json\t" };
+    const char *bad [] = { NULL, "", "text/plain", "application/x-www-form-urlencoded",
+                           "multipart/form-data; boundary=x", "application/jsonx",
+                           "application/json-seq", "text/json", "application/ json" };
+    for (size_t i = 0; i < sizeof good / sizeof good [0]; i++)
+        assert_true (frontend_route_is_json (good [i]));
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++)
+        assert_false (frontend_route_is_json (bad [i]));
+}
+
 static void
 test_labels (void **state)
 {
@@ -181,6 +220,7 @@ main (void)
         cmocka_unit_test (test_overlong_path),
         cmocka_unit_test (test_valid_name),
         cmocka_unit_test (test_labels),
+        cmocka_unit_test (test_is_json),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

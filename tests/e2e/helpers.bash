@@ -370,13 +370,13 @@ wait_leader () {
     done
 }
 
-#   wait_no_order_worker LIMIT_MS: waits until /health shows no live order worker.
+#   wait_no_order_worker LIMIT_MS: waits until /health answers 503 "no order leader".
 wait_no_order_worker () {
     local limit=${1:-10000} start
     start=$(now_ms)
     while :; do
         http_get /health
-        [[ $status == 200 ]] && jq -e '.data.order_leader == null' <<< "$body" > /dev/null && return 0
+        [[ $status == 503 ]] && jq -e '.error.message | test("no order leader")' <<< "$body" > /dev/null && return 0
         if (($(now_ms) - start > limit)); then
             echo "order workers still live after $limit ms: $status $body"
             return 1

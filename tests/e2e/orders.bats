@@ -268,7 +268,7 @@ EOF
     next=$(next_number)
     out=$(mktemp -d)
     for i in $(seq 8); do
-        curl -s --max-time 10 -X POST -H "Idempotency-Key: $key" \
+        curl -s --max-time 10 -X POST -H "Idempotency-Key: $key" -H "Content-Type: application/json" \
              -d '{"name":"GoldPeak","quantity":2,"type":"buy"}' -w ' %{http_code}\n' \
              "http://127.0.0.1:$BAZAAR_HTTP_PORT/orders" > "$out/$i" &
     done
@@ -427,7 +427,7 @@ EOF
             #   Each order gets 20 s at most; a lost one shows in the count below.
             deadline=$((SECONDS + 20))
             while ((SECONDS < deadline)); do
-                out=$(curl -s --max-time 10 -X POST -H "Idempotency-Key: $key" \
+                out=$(curl -s --max-time 10 -X POST -H "Idempotency-Key: $key" -H "Content-Type: application/json" \
                       -d "{\"name\":\"$name\",\"quantity\":$((i % 4 + 1)),\"type\":\"$side\"}" \
                       -w ' %{http_code}' "http://127.0.0.1:$BAZAAR_HTTP_PORT/orders") || true
                 case $out in
