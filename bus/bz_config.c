@@ -266,6 +266,57 @@ s_resolve (bz_config_t *self, zconfig_t *root)
     return 0;
 }
 
+//  A data directory whose cluster scripts/cluster started holds cluster.env: the
+//  settings it runs with, one BAZAAR_<KEY>=value a line. Those settings apply here too,
+//  so a tool pointed at the data directory talks to that cluster; one set otherwise in
+//  the environment is refused, so nothing acts on a cluster it misreads. Returns 0, or
+//  -1 after an error line.
+static int
+s_apply_cluster_env (bz_config_t *self)
+{
+    char *path = zsys_sprintf ("%s/cluster.env", self->value [s_key_index ("data")]);
+    FILE *file = fopen (path, "r");
+    int rc = 0;
+    char line [1200];
+    while (file && rc == 0 && fgets (line, sizeof line, file)) {
+        line [strcspn (line, "\r\n")] = 0;
+        char *equals = strchr (line, '=');
+        if (!equals || strncmp (line, "BAZAAR_", 7) != 0)
+            continue;
+        *equals = 0;
+        for (size_t i = 0; i < KEY_COUNT; i++) {
+            char env_name [64], reason [160];
+            s_env_name (i, env_name, sizeof env_name);
+            if (strcmp (env_name, line) != 0 || streq (s_keys [i].key, "data"))
+                continue;
+            char *recorded = NULL;
+            if (s_check (i, equals + 1, &recorded, reason, sizeof reason)) {
+                fprintf (stderr, "%s: setting %s: %s (in %s)\n", program_invocation_short_name,
+                         s_keys [i].key, reason, path);
+                rc = -1;
+            }
+            else
+            if (getenv (env_name) && !streq (recorded, self->value [i])) {
+                fprintf (stderr, "%s: setting %s: %s=%s, but the cluster of this data directory "
+                         "runs with %s (%s); unset %s or use another BAZAAR_DATA\n",
+                         program_invocation_short_name, s_keys [i].key, env_name,
+                         self->value [i], recorded, path, env_name);
+                rc = -1;
+            }
+            else {
+                free (self->value [i]);
+                self->value [i] = recorded;
+                recorded = NULL;
+            }
+            free (recorded);
+        }
+    }
+    if (file)
+        fclose (file);
+    zstr_free (&path);
+    return rc;
+}
+
 //  Makes the settings from root (may be NULL: no file), read from source.
 static bz_config_t *
 s_new (zconfig_t *root, const char *source)
@@ -276,6 +327,8 @@ s_new (zconfig_t *root, const char *source)
     self->strings = zhashx_new ();
     zhashx_set_destructor (self->strings, (zhashx_destructor_fn *) zstr_free);
     int rc = s_resolve (self, root);
+    if (rc == 0)
+        rc = s_apply_cluster_env (self);
     if (rc) {
         bz_config_destroy (&self);
         return NULL;

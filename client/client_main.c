@@ -14,6 +14,7 @@
 #include "client_options.h"
 #include "client_session.h"
 #include "client_stats.h"
+#include "bz_cli.h"
 
 #define EXIT_CHECKS   1                 //  a failure, mismatch, missing or duplicate order
 #define EXIT_USAGE    2
@@ -320,6 +321,11 @@ main (int argc, char **argv)
     }
     if (options.help) {
         fputs (client_options_usage, stdout);
+        client_options_clear (&options);
+        return 0;
+    }
+    if (options.version) {
+        printf ("bazaar-client %s\n", bz_cli_version ());
         client_options_clear (&options);
         return 0;
     }

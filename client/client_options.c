@@ -10,7 +10,8 @@
 
 const char *client_options_usage =
     "usage: bazaar-client [options]\n"
-    "  --url URL           frontend base URL (default http://127.0.0.1:8080)\n"
+    "  --url URL           frontend base URL, or HOST:PORT (default http://127.0.0.1:$BAZAAR_HTTP_PORT,\n"
+    "                      the port from $BAZAAR_DATA/cluster.env, else 8080)\n"
     "  --sessions N        concurrent sessions, one connection each (1..1024, default 5)\n"
     "  --iterations K      iterations per session (1..1e9, default 100)\n"
     "  --p P               probability of a trade after a lookup (0..1, default 0.5)\n"
@@ -19,7 +20,10 @@ const char *client_options_usage =
     "  --duration SECONDS  run until the time is up (iterations then only cap if given)\n"
     "  --json              also print the summary as one JSON object on stdout\n"
     "  --lookups-only      no trades, lookups only\n"
-    "  --help              this text\n";
+    "  --help              this text\n"
+    "  --version           print the version and exit\n"
+    "exit status: 0 every check passed, 1 a failure, mismatch, missing or duplicate order,\n"
+    "  2 usage error, 3 could not start (no server, no stocks)\n";
 
 static int
 fail (char *error, size_t error_size, const char *format, ...)
@@ -122,6 +126,11 @@ parse_stocks (client_options_t *self, const char *text, char *error, size_t erro
 static int
 parse_url (client_options_t *self, const char *text, char *error, size_t error_size)
 {
+    char with_scheme [CLIENT_URL_MAX + 8];
+    if (!strstr (text, "://")) {            //  HOST:PORT or HOST: plain HTTP
+        snprintf (with_scheme, sizeof with_scheme, "http://%s", text);
+        text = with_scheme;
+    }
     size_t len = strlen (text);
     if (len > CLIENT_URL_MAX)
         return fail (error, error_size, "--url: longer than %d bytes", CLIENT_URL_MAX);
@@ -191,7 +200,55 @@ parse_value (client_options_t *self, const char *name, const char *value,
     return fail (error, error_size, "unknown option '%s'", name);
 }
 
-static const char *flags [] = { "--json", "--lookups-only", "--help", NULL };
+//  The value of NAME in $BAZAAR_DATA/cluster.env (written by scripts/cluster start) into
+//  value, or false when there is none.
+static bool
+s_recorded (const char *name, char *value, size_t size)
+{
+    const char *data = getenv ("BAZAAR_DATA");
+    char path [1100], line [256];
+    if (!data || snprintf (path, sizeof path, "%s/cluster.env", data) >= (int) sizeof path)
+        return false;
+    FILE *file = fopen (path, "r");
+    bool found = false;
+    size_t length = strlen (name);
+    while (file && !found && fgets (line, sizeof line, file)) {
+        line [strcspn (line, "\r\n")] = 0;
+        if (strncmp (line, name, length) == 0 && line [length] == '=') {
+            snprintf (value, size, "%s", line + length + 1);
+            found = true;
+        }
+    }
+    if (file)
+        fclose (file);
+    return found;
+}
+
+//  The default URL: http://127.0.0.1:PORT with PORT from BAZAAR_HTTP_PORT, else from the
+//  cluster.env of $BAZAAR_DATA, else 8080; host from that cluster.env's BAZAAR_HTTP_HOST
+//  unless it listens on every interface. A BAZAAR_HTTP_PORT that is not a port, or not
+//  the port of the cluster in $BAZAAR_DATA, is an error.
+static int
+s_default_url (client_options_t *self, char *error, size_t error_size)
+{
+    const char *port = getenv ("BAZAAR_HTTP_PORT");
+    char recorded_port [64] = "", host [64] = "127.0.0.1";
+    long number = 8080;
+    bool recorded = s_recorded ("BAZAAR_HTTP_PORT", recorded_port, sizeof recorded_port);
+    if (port && parse_long (port, 1, 65535, &number))
+        return fail (error, error_size, "BAZAAR_HTTP_PORT: want 1..65535, not '%s'", port);
+    if (port && recorded && strcmp (port, recorded_port) != 0)
+        return fail (error, error_size, "BAZAAR_HTTP_PORT=%s, but the cluster of $BAZAAR_DATA "
+                     "serves on %s (its cluster.env)", port, recorded_port);
+    if (!port && recorded && parse_long (recorded_port, 1, 65535, &number))
+        return fail (error, error_size, "cluster.env: bad BAZAAR_HTTP_PORT '%s'", recorded_port);
+    if (s_recorded ("BAZAAR_HTTP_HOST", host, sizeof host) && strcmp (host, "0.0.0.0") == 0)
+        strcpy (host, "127.0.0.1");
+    snprintf (self->url, sizeof self->url, "http://%s:%ld", host, number);
+    return 0;
+}
+
+static const char *flags [] = { "--json", "--lookups-only", "--help", "--version", NULL };
 static const char *valued [] = { "--url", "--sessions", "--iterations", "--p", "--seed",
                                  "--stocks", "--duration", NULL };
 
@@ -209,11 +266,12 @@ client_options_parse (client_options_t *self, int argc, char **argv,
                       char *error, size_t error_size)
 {
     memset (self, 0, sizeof *self);
-    strcpy (self->url, "http://127.0.0.1:8080");
     self->sessions = 5;
     self->iterations = 100;
     self->p = 0.5;
     snprintf (error, error_size, "ok");
+    if (s_default_url (self, error, error_size))
+        return -1;
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv [i];
@@ -227,6 +285,9 @@ client_options_parse (client_options_t *self, int argc, char **argv,
             else
             if (strcmp (arg, "--lookups-only") == 0)
                 self->lookups_only = true;
+            else
+            if (strcmp (arg, "--version") == 0)
+                self->version = true;
             else
                 self->help = true;
             continue;

@@ -28,11 +28,13 @@ typedef struct {
     bool json;
     bool lookups_only;
     bool help;
+    bool version;
 } client_options_t;
 
 //  Parses argv (argv[0] is the program) into self, starting from the defaults. Returns 0,
 //  or -1 with a one-line reason in error; every value is checked in full (no trailing
-//  junk, no overflow, ranges). Values come as "--opt VALUE" or "--opt=VALUE".
+//  junk, no overflow, ranges). Values come as "--opt VALUE" or "--opt=VALUE". The URL
+//  defaults from BAZAAR_HTTP_PORT or $BAZAAR_DATA/cluster.env (see client_options.c).
 //  Call client_options_clear afterwards in both cases.
 int client_options_parse (client_options_t *self, int argc, char **argv,
                           char *error, size_t error_size);

@@ -186,6 +186,41 @@ test_defaults_and_unknown_environment (void **state)
     s_clear_env ();
 }
 
+//  A cluster.env in the data directory (written by scripts/cluster start) applies, and a
+//  conflicting BAZAAR_<KEY> is refused rather than silently aimed at another cluster.
+static void
+test_cluster_env (void **state)
+{
+    (void) state;
+    s_clear_env ();
+    char dir [] = "/tmp/test_bz_config.dir.XXXXXX";
+    assert_non_null (mkdtemp (dir));
+    char *path = zsys_sprintf ("%s/cluster.env", dir);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fprintf (file, "BAZAAR_PORT_BASE=21000\nBAZAAR_CURVE=on\nBAZAAR_CONFIG=/x/y.cfg\nnoise\n");
+    fclose (file);
+    setenv ("BAZAAR_DATA", dir, 1);
+    bz_config_t *config = bz_config_new_defaults ();
+    assert_non_null (config);
+    assert_int_equal (bz_config_int (config, "port_base"), 21000);
+    assert_true (bz_config_on (config, "curve"));
+    bz_config_destroy (&config);
+    setenv ("BAZAAR_CURVE", "ON", 1);          //  the same, spelled otherwise: fine
+    config = bz_config_new_defaults ();
+    assert_non_null (config);
+    bz_config_destroy (&config);
+    setenv ("BAZAAR_CURVE", "off", 1);         //  another cluster: refused
+    assert_null (bz_config_new_defaults ());
+    unsetenv ("BAZAAR_CURVE");
+    setenv ("BAZAAR_PORT_BASE", "22000", 1);
+    assert_null (bz_config_new_defaults ());
+    unlink (path);
+    rmdir (dir);
+    zstr_free (&path);
+    s_clear_env ();
+}
+
 int
 main (void)
 {
@@ -195,6 +230,7 @@ main (void)
         cmocka_unit_test (test_booleans_in_any_case),
         cmocka_unit_test (test_file_checks),
         cmocka_unit_test (test_defaults_and_unknown_environment),
+        cmocka_unit_test (test_cluster_env),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "client_options.h"
 
@@ -42,6 +44,8 @@ static void
 test_defaults (void **state)
 {
     (void) state;
+    unsetenv ("BAZAAR_HTTP_PORT");
+    unsetenv ("BAZAAR_DATA");
     client_options_t o;
     char error [256];
     assert_int_equal (s_parse ("", &o, error, sizeof error), 0);
@@ -115,7 +119,7 @@ test_bad_lines (void **state)
         "--p", "--seed -1", "--seed 18446744073709551616", "--seed ~1", "--seed 1e3",
         "--duration 0", "--duration -1", "--duration 604801", "--duration 1s",
         "--url ftp://x", "--url http://", "--url http:///path", "--url http://a~b",
-        "--url http://a?x=1", "--url localhost:8080", "--stocks", "--stocks a,,b",
+        "--url http://a?x=1", "--url localhost:8080 x", "--url ftp://h:1", "--stocks", "--stocks a,,b",
         "--stocks ,a", "--stocks a,", "--stocks a/b", "--stocks ~a",
         "--stocks 12345678901234567890123456789012345678901234567890123456789012345",
         "--json=1", "--lookups-only=yes", "--bogus", "-s 5", "extra", "--sessions --json",
@@ -153,6 +157,48 @@ test_names (void **state)
     assert_false (client_options_valid_name (longest));
 }
 
+//  The URL: HOST:PORT without a scheme, BAZAAR_HTTP_PORT, the cluster.env of
+//  $BAZAAR_DATA, and a BAZAAR_HTTP_PORT that contradicts that cluster refused (issue 11).
+static void
+test_url_sources (void **state)
+{
+    (void) state;
+    client_options_t o;
+    char error [256];
+    unsetenv ("BAZAAR_DATA");
+    setenv ("BAZAAR_HTTP_PORT", "9090", 1);
+    assert_int_equal (s_parse ("", &o, error, sizeof error), 0);
+    assert_string_equal (o.url, "http://127.0.0.1:9090");
+    assert_int_equal (s_parse ("--url localhost:8081", &o, error, sizeof error), 0);
+    assert_string_equal (o.url, "http://localhost:8081");
+    assert_int_equal (s_parse ("--url=10.0.0.1:80/", &o, error, sizeof error), 0);
+    assert_string_equal (o.url, "http://10.0.0.1:80");
+    setenv ("BAZAAR_HTTP_PORT", "99999", 1);
+    assert_int_equal (s_parse ("", &o, error, sizeof error), -1);
+    assert_non_null (strstr (error, "BAZAAR_HTTP_PORT"));
+    char dir [] = "/tmp/test_client_options.XXXXXX";
+    assert_non_null (mkdtemp (dir));
+    char path [128];
+    snprintf (path, sizeof path, "%s/cluster.env", dir);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fputs ("BAZAAR_HTTP_HOST=0.0.0.0\nBAZAAR_HTTP_PORT=23456\n", file);
+    fclose (file);
+    setenv ("BAZAAR_DATA", dir, 1);
+    unsetenv ("BAZAAR_HTTP_PORT");
+    assert_int_equal (s_parse ("", &o, error, sizeof error), 0);
+    assert_string_equal (o.url, "http://127.0.0.1:23456");
+    setenv ("BAZAAR_HTTP_PORT", "23456", 1);
+    assert_int_equal (s_parse ("", &o, error, sizeof error), 0);
+    setenv ("BAZAAR_HTTP_PORT", "23457", 1);
+    assert_int_equal (s_parse ("", &o, error, sizeof error), -1);
+    assert_non_null (strstr (error, "cluster.env"));
+    unlink (path);
+    rmdir (dir);
+    unsetenv ("BAZAAR_DATA");
+    unsetenv ("BAZAAR_HTTP_PORT");
+}
+
 int
 main (void)
 {
@@ -162,6 +208,7 @@ main (void)
         cmocka_unit_test (test_values_land),
         cmocka_unit_test (test_bad_lines),
         cmocka_unit_test (test_names),
+        cmocka_unit_test (test_url_sources),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
