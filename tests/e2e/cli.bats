@@ -175,6 +175,7 @@ EOF_BAD
 
 @test "every script: --help prints help on stdout, exit 0, and does nothing else" {
     local script
+    BAZAAR_DATA=$(mktemp -d "${TMPDIR:-/tmp}/bazaar-cli.XXXXXX")
     for script in cluster chaos keys bench bench-report run-tests config-doc; do
         run --separate-stderr timeout 10 "$E2E_REPO/scripts/$script" --help
         [ "$status" -eq 0 ] || { echo "$script --help: exit $status $stderr"; return 1; }
@@ -187,7 +188,9 @@ EOF_BAD
         [ "$status" -eq 2 ] || { echo "$script --no-such-option: exit $status"; return 1; }
     done
     #   nothing was created by any of them
-    [ -z "$(ls -A "$BAZAAR_DATA" | grep -v '\.cfg$')" ]
+    [ -z "$(ls -A "$BAZAAR_DATA")" ]
+    rmdir "$BAZAAR_DATA"
+| grep -v '\.cfg$')" ]
 }
 
 @test "scripts/cluster refuses a bad setting before doing anything: exit 2" {
