@@ -190,7 +190,6 @@ EOF_BAD
     #   nothing was created by any of them
     [ -z "$(ls -A "$BAZAAR_DATA")" ]
     rmdir "$BAZAAR_DATA"
-| grep -v '\.cfg$')" ]
 }
 
 @test "scripts/cluster refuses a bad setting before doing anything: exit 2" {
