@@ -268,9 +268,18 @@ s_resolve (bz_config_t *self, zconfig_t *root)
 
 //  A data directory whose cluster scripts/cluster started holds cluster.env: the
 //  settings it runs with, one BAZAAR_<KEY>=value a line. Those settings apply here too,
-//  so a tool pointed at the data directory talks to that cluster; one set otherwise in
-//  the environment is refused, so nothing acts on a cluster it misreads. Returns 0, or
-//  -1 after an error line.
+//  so a tool pointed at the data directory talks to that cluster; a cluster-wide one
+//  (ports, host, CURVE, replicas) set otherwise in the environment is refused, so
+//  nothing acts on a cluster it misreads. http_host and http_port belong to one
+//  frontend: the environment may name another frontend of the same cluster. Returns 0,
+//  or -1 after an error line.
+//  True for the settings that belong to one frontend, not to the whole cluster.
+static bool
+s_frontend_only (const char *key)
+{
+    return streq (key, "http_port") || streq (key, "http_host");
+}
+
 static int
 s_apply_cluster_env (bz_config_t *self)
 {
@@ -294,6 +303,10 @@ s_apply_cluster_env (bz_config_t *self)
                 fprintf (stderr, "%s: setting %s: %s (in %s)\n", program_invocation_short_name,
                          s_keys [i].key, reason, path);
                 rc = -1;
+            }
+            else
+            if (getenv (env_name) && s_frontend_only (s_keys [i].key)) {
+                //  this frontend's own address: the environment's stands
             }
             else
             if (getenv (env_name) && !streq (recorded, self->value [i])) {

@@ -226,8 +226,8 @@ s_recorded (const char *name, char *value, size_t size)
 
 //  The default URL: http://127.0.0.1:PORT with PORT from BAZAAR_HTTP_PORT, else from the
 //  cluster.env of $BAZAAR_DATA, else 8080; host from that cluster.env's BAZAAR_HTTP_HOST
-//  unless it listens on every interface. A BAZAAR_HTTP_PORT that is not a port, or not
-//  the port of the cluster in $BAZAAR_DATA, is an error.
+//  unless it listens on every interface. A BAZAAR_HTTP_PORT that is not a port is an
+//  error; one other than the recorded port names another frontend of the cluster.
 static int
 s_default_url (client_options_t *self, char *error, size_t error_size)
 {
@@ -237,9 +237,6 @@ s_default_url (client_options_t *self, char *error, size_t error_size)
     bool recorded = s_recorded ("BAZAAR_HTTP_PORT", recorded_port, sizeof recorded_port);
     if (port && parse_long (port, 1, 65535, &number))
         return fail (error, error_size, "BAZAAR_HTTP_PORT: want 1..65535, not '%s'", port);
-    if (port && recorded && strcmp (port, recorded_port) != 0)
-        return fail (error, error_size, "BAZAAR_HTTP_PORT=%s, but the cluster of $BAZAAR_DATA "
-                     "serves on %s (its cluster.env)", port, recorded_port);
     if (!port && recorded && parse_long (recorded_port, 1, 65535, &number))
         return fail (error, error_size, "cluster.env: bad BAZAAR_HTTP_PORT '%s'", recorded_port);
     if (s_recorded ("BAZAAR_HTTP_HOST", host, sizeof host) && strcmp (host, "0.0.0.0") == 0)

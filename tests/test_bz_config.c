@@ -215,6 +215,14 @@ test_cluster_env (void **state)
     unsetenv ("BAZAAR_CURVE");
     setenv ("BAZAAR_PORT_BASE", "22000", 1);
     assert_null (bz_config_new_defaults ());
+    unsetenv ("BAZAAR_PORT_BASE");
+    //  http_port belongs to one frontend: another one of the same cluster may differ
+    setenv ("BAZAAR_HTTP_PORT", "23001", 1);
+    config = bz_config_new_defaults ();
+    assert_non_null (config);
+    assert_int_equal (bz_config_int (config, "http_port"), 23001);
+    assert_int_equal (bz_config_int (config, "port_base"), 21000);
+    bz_config_destroy (&config);
     unlink (path);
     rmdir (dir);
     zstr_free (&path);
