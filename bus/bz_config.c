@@ -5,6 +5,10 @@
 #define BZ_CONFIG_KEYS(K)                 \
     K (data,               "./var")       \
     K (host,               "127.0.0.1")   \
+    K (bus_host,           "")            \
+    K (catalog_host,       "")            \
+    K (order_hosts,        "")            \
+    K (bind_host,          "")            \
     K (http_port,          "8080")        \
     K (port_base,          "5550")        \
     K (http_threads,       "128")         \
@@ -81,14 +85,18 @@ bz_config_new (const char *path)
     zconfig_destroy (&root);
     //  Made now, so that threads may look endpoints up concurrently later.
     const char *fixed [] = { "bus", "monitor", "catalog" };
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed [0]; i++)
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed [0]; i++) {
         bz_config_endpoint (self, fixed [i]);
+        bz_config_bind (self, fixed [i]);
+    }
     for (int replica = 1; replica <= 9; replica++) {
         char name [32];
         snprintf (name, sizeof name, "order%d", replica);
         bz_config_endpoint (self, name);
+        bz_config_bind (self, name);
         snprintf (name, sizeof name, "order%d.sync", replica);
         bz_config_endpoint (self, name);
+        bz_config_bind (self, name);
     }
     return self;
 }
@@ -142,22 +150,44 @@ s_keep (bz_config_t *self, const char *key, char *formatted)
     return formatted;
 }
 
+//  The host of replica N: the Nth entry of order_hosts (comma-separated), if any.
+//  Writes it to host (size bytes) and returns true; false if order_hosts has no such entry.
+static bool
+s_order_host (bz_config_t *self, int replica, char *host, size_t size)
+{
+    const char *list = bz_config_str (self, "order_hosts");
+    for (int index = 1; *list; index++) {
+        size_t length = strcspn (list, ",");
+        if (index == replica && length > 0 && length < size) {
+            memcpy (host, list, length);
+            host [length] = 0;
+            return true;
+        }
+        list += length + (list [length] == ',');
+    }
+    return false;
+}
+
 //  Port layout from port_base: +0 bus, +1 monitor, +2 catalog, +10+N replica N PUB,
 //  +20+N replica N sync. Two clusters side by side need bases at least 32 apart.
-const char *
-bz_config_endpoint (bz_config_t *self, const char *name)
+//  The host is the service's own (bus_host, catalog_host, order_hosts), else host;
+//  a bind uses bind_host instead when it is set ("*" binds every interface).
+static const char *
+s_endpoint (bz_config_t *self, const char *name, bool bind)
 {
     assert (self);
     int offset = -1, replica = 0;
-    char suffix [8] = "";
-    if (streq (name, "bus"))
-        offset = 0;
+    char suffix [8] = "", host [256] = "";
+    const char *host_key = NULL;
+    if (streq (name, "bus") || streq (name, "monitor")) {
+        offset = streq (name, "bus")? 0: 1;
+        host_key = "bus_host";
+    }
     else
-    if (streq (name, "monitor"))
-        offset = 1;
-    else
-    if (streq (name, "catalog"))
+    if (streq (name, "catalog")) {
         offset = 2;
+        host_key = "catalog_host";
+    }
     else
     if (sscanf (name, "order%d%7s", &replica, suffix) >= 1 && replica >= 1 && replica <= 9) {
         if (*suffix == 0)
@@ -165,14 +195,33 @@ bz_config_endpoint (bz_config_t *self, const char *name)
         else
         if (streq (suffix, ".sync"))
             offset = 20 + replica;
+        s_order_host (self, replica, host, sizeof host);
     }
     if (offset < 0)
         return NULL;
-    char *endpoint = zsys_sprintf ("tcp://%s:%d", bz_config_str (self, "host"),
+    if (host_key)
+        snprintf (host, sizeof host, "%s", bz_config_str (self, host_key));
+    if (bind && *bz_config_str (self, "bind_host"))
+        snprintf (host, sizeof host, "%s", bz_config_str (self, "bind_host"));
+    if (*host == 0)
+        snprintf (host, sizeof host, "%s", bz_config_str (self, "host"));
+    char *endpoint = zsys_sprintf ("tcp://%s:%d", host,
                                    (int) bz_config_int (self, "port_base") + offset);
     char key [32];
-    snprintf (key, sizeof key, "endpoint:%s", name);
+    snprintf (key, sizeof key, "%s:%s", bind? "bind": "endpoint", name);
     return s_keep (self, key, endpoint);
+}
+
+const char *
+bz_config_endpoint (bz_config_t *self, const char *name)
+{
+    return s_endpoint (self, name, false);
+}
+
+const char *
+bz_config_bind (bz_config_t *self, const char *name)
+{
+    return s_endpoint (self, name, true);
 }
 
 const char *
