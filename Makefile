@@ -160,3 +160,33 @@ tsan:
 	@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) SANITIZE= \
 	    OPT="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" LDFLAGS="-fsanitize=thread" all
 	@TSAN_SECONDS=$(TSAN_SECONDS) BAZAAR_BIN=$(TSAN_BUILD) tests/fuzz/tsan-run
+
+# ---------------------------------------------------------------------------------------
+# Installation: `make install PREFIX=/usr DESTDIR=/tmp/stage`. The programs a user runs
+# (not the test tools), the catalog CSV, an example config (and /etc/bazaar/bazaar.cfg if
+# there is none), and systemd units with the paths substituted (scripts/deploy/systemd).
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+DATADIR    ?= $(PREFIX)/share
+DOCDIR     ?= $(DATADIR)/doc/bazaar
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+INSTALL_PROGRAMS := bus catalog order frontend busctl busmon client keys lag
+UNITS      := $(wildcard scripts/deploy/systemd/*.service scripts/deploy/systemd/*.target)
+
+.PHONY: install
+install: $(INSTALL_PROGRAMS:%=$(BUILD)/bazaar-%)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/bazaar $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/bazaar $(DESTDIR)$(UNITDIR)
+	install -m 0755 $^ $(DESTDIR)$(BINDIR)/
+	install -m 0644 data/catalog.csv $(DESTDIR)$(DATADIR)/bazaar/catalog.csv
+	install -m 0644 data/bazaar.cfg $(DESTDIR)$(DATADIR)/bazaar/bazaar.cfg.example
+	[ -e $(DESTDIR)$(SYSCONFDIR)/bazaar/bazaar.cfg ] || \
+	    install -m 0644 data/bazaar.cfg $(DESTDIR)$(SYSCONFDIR)/bazaar/bazaar.cfg
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	for unit in $(UNITS); do \
+	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+	        -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$unit \
+	        > $(DESTDIR)$(UNITDIR)/$$(basename $$unit) && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$unit) || exit 1; \
+	done
