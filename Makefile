@@ -190,3 +190,12 @@ install: $(INSTALL_PROGRAMS:%=$(BUILD)/bazaar-%)
 	        > $(DESTDIR)$(UNITDIR)/$$(basename $$unit) && \
 	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$unit) || exit 1; \
 	done
+
+# Containers: scripts/test-deploy builds the image with podman and runs the six services
+# in their own containers (scripts/deploy/). Separate from `make test`: it needs root,
+# about a gigabyte and a few minutes.
+DEPLOY_PKGS := podman runc podman-compose debootstrap
+.PHONY: test-deploy
+test-deploy: deps
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEPLOY_PKGS)"
+	@scripts/test-deploy
