@@ -31,7 +31,7 @@ BZ_VERSION:= $(or $(shell git describe --tags --always --dirty 2>/dev/null),$(VE
 
 DEB_PKGS  := build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev libcivetweb-dev \
              libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libcurl4-openssl-dev \
-             bats curl jq gnuplot-nox wrk procps psmisc clang
+             bats curl jq gnuplot-nox wrk procps psmisc clang iproute2 nftables systemd
 
 .PHONY: all deps run test test-unit test-e2e clean tsan fuzz bench lint
 all: $(PROGRAMS) $(TESTS)
@@ -172,3 +172,42 @@ tsan:
 	@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) SANITIZE= \
 	    OPT="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" LDFLAGS="-fsanitize=thread" all
 	@TSAN_SECONDS=$(TSAN_SECONDS) BAZAAR_BIN=$(TSAN_BUILD) tests/fuzz/tsan-run
+
+# ---------------------------------------------------------------------------------------
+# Installation: `make install PREFIX=/usr DESTDIR=/tmp/stage`. The programs a user runs
+# (not the test tools), the catalog CSV, an example config (and /etc/bazaar/bazaar.cfg if
+# there is none), and systemd units with the paths substituted (scripts/deploy/systemd).
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+DATADIR    ?= $(PREFIX)/share
+DOCDIR     ?= $(DATADIR)/doc/bazaar
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+INSTALL_PROGRAMS := bus catalog order frontend busctl busmon client keys lag
+UNITS      := $(wildcard scripts/deploy/systemd/*.service scripts/deploy/systemd/*.target)
+
+.PHONY: install
+install: $(INSTALL_PROGRAMS:%=$(BUILD)/bazaar-%)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/bazaar $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/bazaar $(DESTDIR)$(UNITDIR)
+	install -m 0755 $^ $(DESTDIR)$(BINDIR)/
+	install -m 0644 data/catalog.csv $(DESTDIR)$(DATADIR)/bazaar/catalog.csv
+	install -m 0644 data/bazaar.cfg $(DESTDIR)$(DATADIR)/bazaar/bazaar.cfg.example
+	[ -e $(DESTDIR)$(SYSCONFDIR)/bazaar/bazaar.cfg ] || \
+	    install -m 0644 data/bazaar.cfg $(DESTDIR)$(SYSCONFDIR)/bazaar/bazaar.cfg
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	for unit in $(UNITS); do \
+	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+	        -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$unit \
+	        > $(DESTDIR)$(UNITDIR)/$$(basename $$unit) && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$unit) || exit 1; \
+	done
+
+# Containers: scripts/test-deploy builds the image with podman and runs the six services
+# in their own containers (scripts/deploy/). Separate from `make test`: it needs root,
+# about a gigabyte and a few minutes.
+DEPLOY_PKGS := podman runc podman-compose debootstrap
+.PHONY: test-deploy
+test-deploy: deps
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEPLOY_PKGS)"
+	@scripts/test-deploy

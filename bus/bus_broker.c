@@ -577,10 +577,10 @@ bus_broker_new (bz_config_t *config)
     if (!self->router || !self->monitor
     ||  bz_security_server (security, self->router)
     ||  bz_security_server (security, self->monitor)
-    ||  zsock_bind (self->router, "%s", bz_config_endpoint (config, "bus")) < 0
-    ||  zsock_bind (self->monitor, "%s", bz_config_endpoint (config, "monitor")) < 0) {
-        zsys_error ("bus: cannot bind %s / %s", bz_config_endpoint (config, "bus"),
-                    bz_config_endpoint (config, "monitor"));
+    ||  zsock_bind (self->router, "%s", bz_config_bind (config, "bus")) < 0
+    ||  zsock_bind (self->monitor, "%s", bz_config_bind (config, "monitor")) < 0) {
+        zsys_error ("bus: cannot bind %s / %s", bz_config_bind (config, "bus"),
+                    bz_config_bind (config, "monitor"));
         bus_broker_destroy (&self);
     }
     return self;

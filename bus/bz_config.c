@@ -4,14 +4,22 @@
 #include "bz_config.h"
 #include <arpa/inet.h>
 
-typedef enum { T_STRING, T_ADDRESS, T_INT, T_BOOL } bz_type_t;
+typedef enum { T_STRING, T_ADDRESS, T_HOST, T_HOSTS, T_BIND, T_INT, T_BOOL } bz_type_t;
 
 //  K (key, type, default, min, max, meaning). min/max bound T_INT only.
 #define BZ_CONFIG_KEYS(K) \
     K (data,               T_STRING,  "./var",     0, 0,     \
        "data directory: SQLite files (`catalog.db`, `order1.db`...), `logs/`, `run/` (pid files), `cluster.env`") \
     K (host,               T_ADDRESS, "127.0.0.1", 0, 0,     \
-       "IPv4 address the internal endpoints (bus, PUB streams, replication) bind to") \
+       "IPv4 address of every service (bus, PUB streams, replication) unless set below") \
+    K (bus_host,           T_HOST,    "",          0, 0,     \
+       "where the bus and its monitor are: IPv4 address or DNS name; empty: `host`") \
+    K (catalog_host,       T_HOST,    "",          0, 0,     \
+       "where the catalog's PUB is: IPv4 address or DNS name; empty: `host`") \
+    K (order_hosts,        T_HOSTS,   "",          0, 0,     \
+       "where replicas 1, 2, 3... are, comma-separated; an empty entry or none: `host`") \
+    K (bind_host,          T_BIND,    "",          0, 0,     \
+       "where every service binds instead of its own host: IPv4 address, or `*` for every interface (containers); empty: its own host") \
     K (http_host,          T_ADDRESS, "127.0.0.1", 0, 0,     \
        "IPv4 address the REST API listens on; `0.0.0.0` for every interface") \
     K (http_port,          T_INT,     "8080",      1, 65535, \
@@ -104,6 +112,32 @@ s_env_name (size_t i, char *name, size_t size)
         *c = (char) toupper ((unsigned char) *c);
 }
 
+//  True if the length bytes at name are a host a peer can connect to: an IPv4 address
+//  or a DNS name (labels of 1..63 letters, digits and inner hyphens, 253 bytes at most).
+static bool
+s_host_ok (const char *name, size_t length)
+{
+    if (length == 0 || length > 253)
+        return false;
+    size_t label = 0;
+    for (size_t i = 0; i < length; i++) {
+        char c = name [i];
+        if (c == '.') {
+            if (label == 0 || name [i - 1] == '-')
+                return false;
+            label = 0;
+        }
+        else
+        if (isalnum ((unsigned char) c) || (c == '-' && label > 0)) {
+            if (++label > 63)
+                return false;
+        }
+        else
+            return false;
+    }
+    return label > 0 && name [length - 1] != '-';
+}
+
 //  Checks value against key i's type and range; on success *normal gets the value in
 //  its normal form (a fresh string). Returns 0, or -1 with the reason.
 static int
@@ -143,6 +177,38 @@ s_check (size_t i, const char *value, char **normal, char *reason, size_t size)
                 *normal = strdup (value);
             else
                 snprintf (reason, size, "'%s' is not an IPv4 address such as 127.0.0.1", value);
+            break;
+        }
+        case T_HOST:
+            if (*value == 0 || s_host_ok (value, strlen (value)))
+                *normal = strdup (value);
+            else
+                snprintf (reason, size, "'%s' is not an IPv4 address or a DNS name", value);
+            break;
+        case T_HOSTS: {
+            size_t entries = 0;
+            const char *entry = value;
+            bool ok = true;
+            while (ok) {
+                size_t length = strcspn (entry, ",");
+                ok = ++entries <= 9 && (length == 0 || s_host_ok (entry, length));
+                if (entry [length] == 0)
+                    break;
+                entry += length + 1;
+            }
+            if (ok)
+                *normal = strdup (value);
+            else
+                snprintf (reason, size, "'%s' is not a list of at most 9 hosts separated by commas",
+                          value);
+            break;
+        }
+        case T_BIND: {
+            struct in_addr address;
+            if (*value == 0 || streq (value, "*") || inet_pton (AF_INET, value, &address) == 1)
+                *normal = strdup (value);
+            else
+                snprintf (reason, size, "'%s' is not an IPv4 address or *", value);
             break;
         }
         case T_STRING:
@@ -348,14 +414,18 @@ s_new (zconfig_t *root, const char *source)
     }
     //  Made now, so that threads may look endpoints up concurrently later.
     const char *fixed [] = { "bus", "monitor", "catalog" };
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed [0]; i++)
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed [0]; i++) {
         bz_config_endpoint (self, fixed [i]);
+        bz_config_bind (self, fixed [i]);
+    }
     for (int replica = 1; replica <= 9; replica++) {
         char name [32];
         snprintf (name, sizeof name, "order%d", replica);
         bz_config_endpoint (self, name);
+        bz_config_bind (self, name);
         snprintf (name, sizeof name, "order%d.sync", replica);
         bz_config_endpoint (self, name);
+        bz_config_bind (self, name);
     }
     return self;
 }
@@ -463,7 +533,10 @@ bz_config_print (bz_config_t *self, FILE *out)
 void
 bz_config_print_reference (FILE *out)
 {
-    static const char *type_names [] = { "string", "IPv4 address", "integer", "boolean" };
+    static const char *type_names [] = {
+        [T_STRING] = "string", [T_ADDRESS] = "IPv4 address", [T_HOST] = "host (IPv4 or DNS name)",
+        [T_HOSTS] = "hosts, comma-separated", [T_BIND] = "IPv4 address or `*`",
+        [T_INT] = "integer", [T_BOOL] = "boolean" };
     fprintf (out, "| key | environment | type | default | meaning |\n|---|---|---|---|---|\n");
     for (size_t i = 0; i < KEY_COUNT; i++) {
         char env_name [64], type [64];
@@ -472,8 +545,10 @@ bz_config_print_reference (FILE *out)
             snprintf (type, sizeof type, "integer %" PRId64 "..%" PRId64, s_keys [i].min, s_keys [i].max);
         else
             snprintf (type, sizeof type, "%s", type_names [s_keys [i].type]);
-        fprintf (out, "| `%s` | `%s` | %s | `%s` | %s |\n", s_keys [i].key, env_name, type,
-                 s_keys [i].fallback, s_keys [i].meaning);
+        char fallback [64];
+        snprintf (fallback, sizeof fallback, *s_keys [i].fallback? "`%s`": "(empty)", s_keys [i].fallback);
+        fprintf (out, "| `%s` | `%s` | %s | %s | %s |\n", s_keys [i].key, env_name, type,
+                 fallback, s_keys [i].meaning);
     }
     fprintf (out, "\nOther environment variables:\n\n| variable | meaning |\n|---|---|\n");
     for (size_t i = 0; i < ENV_COUNT; i++)
@@ -493,22 +568,44 @@ s_keep (bz_config_t *self, const char *key, char *formatted)
     return formatted;
 }
 
+//  The host of replica N: the Nth entry of order_hosts (comma-separated), if any.
+//  Writes it to host (size bytes) and returns true; false if order_hosts has no such entry.
+static bool
+s_order_host (bz_config_t *self, int replica, char *host, size_t size)
+{
+    const char *list = bz_config_str (self, "order_hosts");
+    for (int index = 1; *list; index++) {
+        size_t length = strcspn (list, ",");
+        if (index == replica && length > 0 && length < size) {
+            memcpy (host, list, length);
+            host [length] = 0;
+            return true;
+        }
+        list += length + (list [length] == ',');
+    }
+    return false;
+}
+
 //  Port layout from port_base: +0 bus, +1 monitor, +2 catalog, +10+N replica N PUB,
 //  +20+N replica N sync. Two clusters side by side need bases at least 32 apart.
-const char *
-bz_config_endpoint (bz_config_t *self, const char *name)
+//  The host is the service's own (bus_host, catalog_host, order_hosts), else host;
+//  a bind uses bind_host instead when it is set ("*" binds every interface).
+static const char *
+s_endpoint (bz_config_t *self, const char *name, bool bind)
 {
     assert (self);
     int offset = -1, replica = 0;
-    char suffix [8] = "";
-    if (streq (name, "bus"))
-        offset = 0;
+    char suffix [8] = "", host [256] = "";
+    const char *host_key = NULL;
+    if (streq (name, "bus") || streq (name, "monitor")) {
+        offset = streq (name, "bus")? 0: 1;
+        host_key = "bus_host";
+    }
     else
-    if (streq (name, "monitor"))
-        offset = 1;
-    else
-    if (streq (name, "catalog"))
+    if (streq (name, "catalog")) {
         offset = 2;
+        host_key = "catalog_host";
+    }
     else
     if (sscanf (name, "order%d%7s", &replica, suffix) >= 1 && replica >= 1 && replica <= 9) {
         if (*suffix == 0)
@@ -516,14 +613,33 @@ bz_config_endpoint (bz_config_t *self, const char *name)
         else
         if (streq (suffix, ".sync"))
             offset = 20 + replica;
+        s_order_host (self, replica, host, sizeof host);
     }
     if (offset < 0)
         return NULL;
-    char *endpoint = zsys_sprintf ("tcp://%s:%d", bz_config_str (self, "host"),
+    if (host_key)
+        snprintf (host, sizeof host, "%s", bz_config_str (self, host_key));
+    if (bind && *bz_config_str (self, "bind_host"))
+        snprintf (host, sizeof host, "%s", bz_config_str (self, "bind_host"));
+    if (*host == 0)
+        snprintf (host, sizeof host, "%s", bz_config_str (self, "host"));
+    char *endpoint = zsys_sprintf ("tcp://%s:%d", host,
                                    (int) bz_config_int (self, "port_base") + offset);
     char key [32];
-    snprintf (key, sizeof key, "endpoint:%s", name);
+    snprintf (key, sizeof key, "%s:%s", bind? "bind": "endpoint", name);
     return s_keep (self, key, endpoint);
+}
+
+const char *
+bz_config_endpoint (bz_config_t *self, const char *name)
+{
+    return s_endpoint (self, name, false);
+}
+
+const char *
+bz_config_bind (bz_config_t *self, const char *name)
+{
+    return s_endpoint (self, name, true);
 }
 
 const char *

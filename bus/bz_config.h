@@ -51,12 +51,18 @@ void bz_config_print_reference (FILE *out);
 //  "'99999' is out of range 1..65535" in reason. For the unit test and tools.
 int bz_config_check (const char *key, const char *value, char *reason, size_t size);
 
-//  The TCP endpoint of a named socket, derived from host and port_base:
+//  The TCP endpoint to connect to a named socket, derived from port_base and the
+//  service's host (bus_host, catalog_host, order_hosts; each falls back to host):
 //  "bus" (broker ROUTER), "monitor" (broker PUB), "catalog" (catalog PUB),
 //  "orderN" (replica N's replication PUB), "orderN.sync" (replica N's ROUTER for acks
 //  and catch-up). Returns NULL for an unknown name. The string lives as long as self.
-//  Safe to call from several threads: every endpoint is made by bz_config_new.
+//  Safe to call from several threads for these names: bz_config_new makes every one
+//  of them before it returns, so later calls only read.
 const char *bz_config_endpoint (bz_config_t *self, const char *name);
+
+//  The endpoint a service binds for a named socket: the same, except that bind_host,
+//  when set, replaces the host ("*" binds every interface, as in a container).
+const char *bz_config_bind (bz_config_t *self, const char *name);
 
 //  A path inside the data directory, e.g. bz_config_path (cfg, "catalog.db").
 //  The string lives as long as self. Not thread-safe: call it from one thread.

@@ -37,7 +37,7 @@ s_test_drop_inv (void)
 static int
 s_bind_publisher (catalog_server_t *self, bz_config_t *config)
 {
-    const char *endpoint = bz_config_endpoint (config, "catalog");
+    const char *endpoint = bz_config_bind (config, "catalog");
     self->publisher = zsock_new (ZMQ_PUB);
     if (!self->publisher)
         return -1;

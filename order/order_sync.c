@@ -72,9 +72,9 @@ order_sync_new (bz_config_t *config, int id, order_log_t *log)
     self->sub = s_socket (ZMQ_SUB, config);
     char name [32];
     snprintf (name, sizeof name, "order%d", id);
-    const char *pub_endpoint = bz_config_endpoint (config, name);
+    const char *pub_endpoint = bz_config_bind (config, name);
     snprintf (name, sizeof name, "order%d.sync", id);
-    const char *sync_endpoint = bz_config_endpoint (config, name);
+    const char *sync_endpoint = bz_config_bind (config, name);
     //  Replication carries orders: only the cluster's processes may read or feed it.
     bz_security_t *security = bz_security_for (config);
     if (!self->pub || !self->router || !self->sub

@@ -109,6 +109,12 @@ BAZAAR_WORKER_CREDIT=0	worker_credit
 BAZAAR_HOST=localhost	host
 BAZAAR_HTTP_HOST=::	http_host
 BAZAAR_DATA=	data
+BAZAAR_BUS_HOST=bus_1	bus_host
+BAZAAR_CATALOG_HOST=-catalog	catalog_host
+BAZAAR_ORDER_HOSTS=a,b,c,d,e,f,g,h,i,j	order_hosts
+BAZAAR_ORDER_HOSTS=a,b/c	order_hosts
+BAZAAR_BIND_HOST=0.0.0.0.0	bind_host
+BAZAAR_BIND_HOST=any	bind_host
 EOF_BAD
 }
 
