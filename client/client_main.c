@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "client_http.h"
 #include "client_options.h"
+#include "client_rand.h"
 #include "client_session.h"
 #include "client_stats.h"
 
@@ -162,9 +163,10 @@ s_print_summary (const client_options_t *o, const client_stats_t *s, size_t stoc
 {
     uint64_t load_requests = s->requests [CLIENT_REQ_LOOKUP] + s->requests [CLIENT_REQ_TRADE];
     fprintf (stderr, "bazaar-client: %d sessions, %s, p=%.3g%s, seed %" PRIu64
-             ", %zu stocks, %s\n", o->sessions,
+             ", %zu stocks%s, %s\n", o->sessions,
              o->duration > 0? "by duration": "by iterations", o->p,
-             o->lookups_only? " (lookups only)": "", o->seed, stock_count, o->url);
+             o->lookups_only? " (lookups only)": "", o->seed, stock_count,
+             o->zipf > 0? " (zipf)": "", o->url);
     fprintf (stderr, "load     %.3f s  %.1f req/s  %.1f trades/s\n", load_s,
              load_s > 0? (double) load_requests / load_s: 0,
              load_s > 0? (double) s->trades / load_s: 0);
@@ -228,6 +230,7 @@ s_print_json (const client_options_t *o, const client_stats_t *s, size_t stock_c
     json_object_set_new (summary, "trades_per_s",
                          json_real (load_s > 0? (double) s->trades / load_s: 0.0));
     json_object_set_new (summary, "interrupted", json_boolean (atomic_load (&s_stop)));
+    json_object_set_new (summary, "zipf", json_real (o->zipf));
     char *text = summary? json_dumps (summary, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION (9)): NULL;
     if (text)
         printf ("%s\n", text);
@@ -260,17 +263,22 @@ s_run_sessions (const client_options_t *o, const client_stock_t *stocks, size_t 
 {
     runner_t *runners = calloc ((size_t) o->sessions, sizeof *runners);
     pthread_t *threads = calloc ((size_t) o->sessions, sizeof *threads);
+    double *cdf = o->zipf > 0? malloc (stock_count * sizeof *cdf): NULL;
+    if (cdf)
+        client_rand_zipf_cdf (cdf, stock_count, o->zipf);
     char run_id [17];
     s_run_id (run_id, sizeof run_id);
     double start = client_session_now ();
     client_session_config_t config = {
-        .url = o->url, .stocks = stocks, .stock_count = stock_count, .seed = o->seed,
-        .run_id = run_id, .iterations = o->duration > 0 && !o->iterations_set? 0: o->iterations,
+        .url = o->url, .stocks = stocks, .stock_count = stock_count, .stock_cdf = cdf,
+        .seed = o->seed, .run_id = run_id,
+        .iterations = o->duration > 0 && !o->iterations_set? 0: o->iterations,
         .deadline = o->duration > 0? start + o->duration: 0, .p = o->p,
         .lookups_only = o->lookups_only, .stop = &s_stop
     };
     int started = 0;
-    while (runners && threads && started < o->sessions) {
+    bool ready = runners && threads && (cdf || o->zipf == 0);   //  else out of memory
+    while (ready && started < o->sessions) {
         config.index = started;
         runners [started].session = client_session_new (&config);
         if (!runners [started].session
@@ -298,6 +306,7 @@ s_run_sessions (const client_options_t *o, const client_stock_t *stocks, size_t 
         client_session_destroy (&runners [i].session);
     int rc = started == o->sessions? 0: -1;
     free (runners);
+    free (cdf);
     free (threads);
     return rc;
 }

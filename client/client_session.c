@@ -250,7 +250,9 @@ client_session_run (client_session_t *self)
                                       CLIENT_REQ_LOOKUP: CLIENT_REQ_TRADE));
             break;
         }
-        uint32_t stock = (uint32_t) client_rand_below (&self->rand, c->stock_count);
+        uint32_t stock = c->stock_cdf
+                       ? (uint32_t) client_rand_pick (&self->rand, c->stock_cdf, c->stock_count)
+                       : (uint32_t) client_rand_below (&self->rand, c->stock_count);
         int64_t quantity = s_lookup (self, &c->stocks [stock]);
         //  Draw even in lookups-only runs so the lookup sequence depends on the seed only.
         bool trade = client_rand_unit (&self->rand) < c->p;

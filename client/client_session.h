@@ -28,6 +28,7 @@ typedef struct {
     const char *url;
     const client_stock_t *stocks;
     size_t stock_count;                 //  > 0
+    const double *stock_cdf;            //  cumulative weights of the stocks; NULL: uniform
     int index;                          //  session number, 0-based
     uint64_t seed;                      //  run seed; the session mixes in its index
     const char *run_id;                 //  unique per run: prefix of idempotency keys
