@@ -1,6 +1,7 @@
 /*  bazaar-client: load generator and checker for the Bazaar REST API. Runs sessions in
     threads, then prints what they measured and whether every order read back intact. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -259,7 +260,7 @@ s_run_id (char *id, size_t size)
 //  start them all (then the ones started are stopped and joined).
 static int
 s_run_sessions (const client_options_t *o, const client_stock_t *stocks, size_t stock_count,
-                client_stats_t *stats, double *load_s, double *verify_s)
+                FILE *trace, client_stats_t *stats, double *load_s, double *verify_s)
 {
     runner_t *runners = calloc ((size_t) o->sessions, sizeof *runners);
     pthread_t *threads = calloc ((size_t) o->sessions, sizeof *threads);
@@ -274,7 +275,7 @@ s_run_sessions (const client_options_t *o, const client_stock_t *stocks, size_t 
         .seed = o->seed, .run_id = run_id,
         .iterations = o->duration > 0 && !o->iterations_set? 0: o->iterations,
         .deadline = o->duration > 0? start + o->duration: 0, .p = o->p,
-        .lookups_only = o->lookups_only, .stop = &s_stop
+        .lookups_only = o->lookups_only, .stop = &s_stop, .trace = trace
     };
     int started = 0;
     bool ready = runners && threads && (cdf || o->zipf == 0);   //  else out of memory
@@ -349,17 +350,21 @@ main (int argc, char **argv)
     }
     int rc = EXIT_SETUP;
     client_http_t *http = client_http_new (options.url);
+    FILE *trace = *options.trace? fopen (options.trace, "a"): NULL;
+    if (*options.trace && !trace)
+        fprintf (stderr, "bazaar-client: --trace %s: %s\n", options.trace, strerror (errno));
+    bool ready = http && (trace || !*options.trace);
     char (*names) [CLIENT_NAME_MAX + 1] = options.stocks;
     size_t count = options.stock_count;
-    if (http && !names)
+    if (ready && !names)
         count = s_fetch_stocks (http, &names);
-    client_stock_t *stocks = http && count? s_stock_table (http, names, count): NULL;
+    client_stock_t *stocks = ready && count? s_stock_table (http, names, count): NULL;
     client_http_destroy (&http);        //  its connection is not a session's
     if (stocks) {
         client_stats_t stats;
         client_stats_init (&stats);
         double load_s = 0, verify_s = 0;
-        if (s_run_sessions (&options, stocks, count, &stats, &load_s, &verify_s) == 0) {
+        if (s_run_sessions (&options, stocks, count, trace, &stats, &load_s, &verify_s) == 0) {
             s_print_summary (&options, &stats, count, load_s, verify_s);
             if (options.json)
                 s_print_json (&options, &stats, count, load_s, verify_s);
@@ -369,6 +374,8 @@ main (int argc, char **argv)
             free (stocks [i].path);
         free (stocks);
     }
+    if (trace)
+        fclose (trace);
     if (names != options.stocks)
         free (names);
     client_options_clear (&options);

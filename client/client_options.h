@@ -27,6 +27,7 @@ typedef struct {
     size_t stock_count;
     double duration;                    //  seconds; 0 = run by iterations
     double zipf;                        //  skew of the stock choice; 0 = uniform
+    char trace [CLIENT_URL_MAX + 1];    //  --trace: a CSV line per request attempt; "" none
     bool json;
     bool lookups_only;
     bool help;

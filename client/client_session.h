@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "client_options.h"
 #include "client_stats.h"
 
@@ -37,6 +38,7 @@ typedef struct {
     double p;
     bool lookups_only;
     atomic_int *stop;                   //  set to stop every session's loop early
+    FILE *trace;                        //  a line per request attempt, or NULL
 } client_session_config_t;
 
 typedef struct _client_session_t client_session_t;

@@ -69,7 +69,7 @@ test_good_lines (void **state)
         "--seed 18446744073709551615", "--duration 0.5", "--duration=604800",
         "--url https://example.org:9/api/", "--stocks FishCo", "--stocks=a,b,c",
         "--json --lookups-only", "--help", "--sessions 2 --sessions 3",
-        "--zipf 0", "--zipf=1.2", "--zipf 8", "--stocks Tech~Nova,x", NULL
+        "--zipf 0", "--zipf=1.2", "--zipf 8", "--trace /tmp/t.csv", "--stocks Tech~Nova,x", NULL
     };
     for (const char **line = lines; *line; line++) {
         client_options_t o;
@@ -123,7 +123,7 @@ test_bad_lines (void **state)
         "--stocks ,a", "--stocks a,", "--stocks a/b", "--stocks ~a",
         "--stocks 12345678901234567890123456789012345678901234567890123456789012345",
         "--json=1", "--lookups-only=yes", "--bogus", "-s 5", "extra", "--sessions --json",
-        "--zipf -1", "--zipf 8.5", "--zipf nan", "--zipf", "--Sessions 5", NULL
+        "--zipf -1", "--zipf 8.5", "--zipf nan", "--zipf", "--trace", "--trace=", "--Sessions 5", NULL
     };
     for (const char **line = lines; *line; line++) {
         client_options_t o;
