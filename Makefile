@@ -84,6 +84,12 @@ test: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 OPT="-O1 -g" all
 	@BAZAAR_BIN=build/asan scripts/run-tests
 
+# The evaluation (docs/evaluation.md): scripts/bench on the optimised build, into docs/bench
+# (about 20 minutes; `scripts/bench --quick` for a short run).
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench
+
 clean:
 	rm -rf build
 
