@@ -32,8 +32,9 @@ csv_header () {
     cat "$BATS_FILE_TMPDIR/bench.log"
     [ "$(cat "$BATS_FILE_TMPDIR/status")" = ok ]
     echo "# bench --quick took $(cat "$BATS_FILE_TMPDIR/seconds") s ($(basename "$BAZAAR_BIN"))" >&3
-    #   A generous bound: the machine is shared; the budget is 150 s on a quiet one.
-    [ "$(cat "$BATS_FILE_TMPDIR/seconds")" -lt 600 ]
+    #   A generous bound, below run-tests' 900 s per file: the budget is 150 s on a quiet
+    #   machine with the optimised build; ASan on a machine at load 30 took 12 minutes.
+    [ "$(cat "$BATS_FILE_TMPDIR/seconds")" -lt 850 ]
 }
 
 @test "latency-vs-p.csv: p 0..0.8, cache on and off, lookup, trade and query" {
@@ -89,11 +90,15 @@ csv_header () {
         #   At 8 connections every target serves something.
         awk -F, -v t=$target '$1 == t && $2 == 8 && $3 > 0 { ok = 1 } END { exit !ok }' "$BENCH_OUT/throughput.csv"
     done
+    #   The cached runs were answered from the cache.
+    csv_header throughput-cache.csv "connections,hits,misses,stream_live_before,stream_live_after"
+    awk -F, '$1 == 8 && $2 > 10 * $3 { ok = 1 } END { exit !ok }' "$BENCH_OUT/throughput-cache.csv"
 }
 
 @test "the other measurements: trades, invalidation, catch-up, memory" {
     csv_header trades.csv "replicas,sessions,trades_per_s,p50_ms,p99_ms"
-    awk -F, '$1 == 1 && $3 > 0 { one = 1 } $1 == 3 && $3 > 0 { three = 1 } END { exit !(one && three) }' "$BENCH_OUT/trades.csv"
+    #   The quick run measures three replicas only.
+    awk -F, '$1 == 3 && $2 == 32 && $3 > 0 { ok = 1 } END { exit !ok }' "$BENCH_OUT/trades.csv"
     jq -e '.failed == 0 and .p50_ms > 0' "$BENCH_OUT/invalidation.json"
     jq -e '.missed_orders >= 500 and .catch_up_ms > 0' "$BENCH_OUT/catchup.json"
     [ "$(($(wc -l < "$BENCH_OUT/memory.csv") - 1))" -eq 6 ]
