@@ -353,6 +353,8 @@ main (int argc, char **argv)
     FILE *trace = *options.trace? fopen (options.trace, "a"): NULL;
     if (*options.trace && !trace)
         fprintf (stderr, "bazaar-client: --trace %s: %s\n", options.trace, strerror (errno));
+    if (trace)
+        setvbuf (trace, NULL, _IOLBF, 0);   //  a line reaches the file at once: it is watched live
     bool ready = http && (trace || !*options.trace);
     char (*names) [CLIENT_NAME_MAX + 1] = options.stocks;
     size_t count = options.stock_count;
