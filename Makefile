@@ -31,7 +31,7 @@ BZ_VERSION:= $(or $(shell git describe --tags --always --dirty 2>/dev/null),$(VE
 
 DEB_PKGS  := build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev libcivetweb-dev \
              libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libcurl4-openssl-dev \
-             bats curl jq gnuplot-nox wrk procps psmisc clang iproute2 nftables systemd
+             bats curl jq gnuplot-nox wrk nginx-light procps psmisc clang iproute2 nftables systemd
 
 .PHONY: all deps run test test-unit test-e2e clean tsan fuzz bench lint
 all: $(PROGRAMS) $(TESTS)
@@ -95,6 +95,12 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 OPT="-O1 -g" all
 	@BAZAAR_BIN=build/asan scripts/run-tests
+
+# The evaluation (docs/evaluation.md): scripts/bench on the optimised build, into docs/bench
+# (about 20 minutes; `scripts/bench --quick` for a short run).
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench
 
 clean:
 	rm -rf build

@@ -1,6 +1,7 @@
 /*  bazaar-client: load generator and checker for the Bazaar REST API. Runs sessions in
     threads, then prints what they measured and whether every order read back intact. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include "client_http.h"
 #include "client_options.h"
+#include "client_rand.h"
 #include "client_session.h"
 #include "client_stats.h"
 #include "bz_cli.h"
@@ -163,9 +165,10 @@ s_print_summary (const client_options_t *o, const client_stats_t *s, size_t stoc
 {
     uint64_t load_requests = s->requests [CLIENT_REQ_LOOKUP] + s->requests [CLIENT_REQ_TRADE];
     fprintf (stderr, "bazaar-client: %d sessions, %s, p=%.3g%s, seed %" PRIu64
-             ", %zu stocks, %s\n", o->sessions,
+             ", %zu stocks%s, %s\n", o->sessions,
              o->duration > 0? "by duration": "by iterations", o->p,
-             o->lookups_only? " (lookups only)": "", o->seed, stock_count, o->url);
+             o->lookups_only? " (lookups only)": "", o->seed, stock_count,
+             o->zipf > 0? " (zipf)": "", o->url);
     fprintf (stderr, "load     %.3f s  %.1f req/s  %.1f trades/s\n", load_s,
              load_s > 0? (double) load_requests / load_s: 0,
              load_s > 0? (double) s->trades / load_s: 0);
@@ -229,6 +232,7 @@ s_print_json (const client_options_t *o, const client_stats_t *s, size_t stock_c
     json_object_set_new (summary, "trades_per_s",
                          json_real (load_s > 0? (double) s->trades / load_s: 0.0));
     json_object_set_new (summary, "interrupted", json_boolean (atomic_load (&s_stop)));
+    json_object_set_new (summary, "zipf", json_real (o->zipf));
     char *text = summary? json_dumps (summary, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION (9)): NULL;
     if (text)
         printf ("%s\n", text);
@@ -257,21 +261,26 @@ s_run_id (char *id, size_t size)
 //  start them all (then the ones started are stopped and joined).
 static int
 s_run_sessions (const client_options_t *o, const client_stock_t *stocks, size_t stock_count,
-                client_stats_t *stats, double *load_s, double *verify_s)
+                FILE *trace, client_stats_t *stats, double *load_s, double *verify_s)
 {
     runner_t *runners = calloc ((size_t) o->sessions, sizeof *runners);
     pthread_t *threads = calloc ((size_t) o->sessions, sizeof *threads);
+    double *cdf = o->zipf > 0? malloc (stock_count * sizeof *cdf): NULL;
+    if (cdf)
+        client_rand_zipf_cdf (cdf, stock_count, o->zipf);
     char run_id [17];
     s_run_id (run_id, sizeof run_id);
     double start = client_session_now ();
     client_session_config_t config = {
-        .url = o->url, .stocks = stocks, .stock_count = stock_count, .seed = o->seed,
-        .run_id = run_id, .iterations = o->duration > 0 && !o->iterations_set? 0: o->iterations,
+        .url = o->url, .stocks = stocks, .stock_count = stock_count, .stock_cdf = cdf,
+        .seed = o->seed, .run_id = run_id,
+        .iterations = o->duration > 0 && !o->iterations_set? 0: o->iterations,
         .deadline = o->duration > 0? start + o->duration: 0, .p = o->p,
-        .lookups_only = o->lookups_only, .stop = &s_stop
+        .lookups_only = o->lookups_only, .stop = &s_stop, .trace = trace
     };
     int started = 0;
-    while (runners && threads && started < o->sessions) {
+    bool ready = runners && threads && (cdf || o->zipf == 0);   //  else out of memory
+    while (ready && started < o->sessions) {
         config.index = started;
         runners [started].session = client_session_new (&config);
         if (!runners [started].session
@@ -299,6 +308,7 @@ s_run_sessions (const client_options_t *o, const client_stock_t *stocks, size_t 
         client_session_destroy (&runners [i].session);
     int rc = started == o->sessions? 0: -1;
     free (runners);
+    free (cdf);
     free (threads);
     return rc;
 }
@@ -346,17 +356,23 @@ main (int argc, char **argv)
     }
     int rc = EXIT_SETUP;
     client_http_t *http = client_http_new (options.url);
+    FILE *trace = *options.trace? fopen (options.trace, "a"): NULL;
+    if (*options.trace && !trace)
+        fprintf (stderr, "bazaar-client: --trace %s: %s\n", options.trace, strerror (errno));
+    if (trace)
+        setvbuf (trace, NULL, _IOLBF, 0);   //  a line reaches the file at once: it is watched live
+    bool ready = http && (trace || !*options.trace);
     char (*names) [CLIENT_NAME_MAX + 1] = options.stocks;
     size_t count = options.stock_count;
-    if (http && !names)
+    if (ready && !names)
         count = s_fetch_stocks (http, &names);
-    client_stock_t *stocks = http && count? s_stock_table (http, names, count): NULL;
+    client_stock_t *stocks = ready && count? s_stock_table (http, names, count): NULL;
     client_http_destroy (&http);        //  its connection is not a session's
     if (stocks) {
         client_stats_t stats;
         client_stats_init (&stats);
         double load_s = 0, verify_s = 0;
-        if (s_run_sessions (&options, stocks, count, &stats, &load_s, &verify_s) == 0) {
+        if (s_run_sessions (&options, stocks, count, trace, &stats, &load_s, &verify_s) == 0) {
             s_print_summary (&options, &stats, count, load_s, verify_s);
             if (options.json)
                 s_print_json (&options, &stats, count, load_s, verify_s);
@@ -366,6 +382,8 @@ main (int argc, char **argv)
             free (stocks [i].path);
         free (stocks);
     }
+    if (trace)
+        fclose (trace);
     if (names != options.stocks)
         free (names);
     client_options_clear (&options);

@@ -18,6 +18,8 @@ const char *client_options_usage =
     "  --seed S            workload seed, unsigned 64-bit (default: time)\n"
     "  --stocks a,b,c      stocks to use (default: all, from GET /stocks)\n"
     "  --duration SECONDS  run until the time is up (iterations then only cap if given)\n"
+    "  --zipf S            skewed stock choice: the i-th weighs 1/i^S (0..8, 0 uniform)\n"
+    "  --trace PATH        append a CSV line per request attempt (unix_ms,request,ms,status)\n"
     "  --json              also print the summary as one JSON object on stdout\n"
     "  --lookups-only      no trades, lookups only\n"
     "  --help              this text\n"
@@ -197,6 +199,19 @@ parse_value (client_options_t *self, const char *name, const char *value,
                          "not '%s'", CLIENT_DURATION_MAX, value);
         return 0;
     }
+    if (strcmp (name, "--trace") == 0) {
+        if (*value == '\0' || strlen (value) > CLIENT_URL_MAX)
+            return fail (error, error_size, "--trace: want a path of 1..%d bytes",
+                         CLIENT_URL_MAX);
+        strcpy (self->trace, value);
+        return 0;
+    }
+    if (strcmp (name, "--zipf") == 0) {
+        if (parse_double (value, 0, CLIENT_ZIPF_MAX, &self->zipf))
+            return fail (error, error_size, "--zipf: want a number in 0..%d, not '%s'",
+                         CLIENT_ZIPF_MAX, value);
+        return 0;
+    }
     return fail (error, error_size, "unknown option '%s'", name);
 }
 
@@ -247,7 +262,7 @@ s_default_url (client_options_t *self, char *error, size_t error_size)
 
 static const char *flags [] = { "--json", "--lookups-only", "--help", "--version", NULL };
 static const char *valued [] = { "--url", "--sessions", "--iterations", "--p", "--seed",
-                                 "--stocks", "--duration", NULL };
+                                 "--stocks", "--duration", "--zipf", "--trace", NULL };
 
 static bool
 listed (const char **list, const char *name, size_t len)

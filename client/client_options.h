@@ -13,6 +13,7 @@
 #define CLIENT_SESSIONS_MAX  1024
 #define CLIENT_ITERATIONS_MAX 1000000000L
 #define CLIENT_DURATION_MAX  (7 * 86400.0)
+#define CLIENT_ZIPF_MAX      8           //  --zipf: beyond, every pick is the first stock
 
 typedef struct {
     char url [CLIENT_URL_MAX + 1];      //  without a trailing '/'
@@ -25,6 +26,8 @@ typedef struct {
     char (*stocks) [CLIENT_NAME_MAX + 1];   //  NULL: fetch from GET /stocks
     size_t stock_count;
     double duration;                    //  seconds; 0 = run by iterations
+    double zipf;                        //  skew of the stock choice; 0 = uniform
+    char trace [CLIENT_URL_MAX + 1];    //  --trace: a CSV line per request attempt; "" none
     bool json;
     bool lookups_only;
     bool help;

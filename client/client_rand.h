@@ -3,6 +3,8 @@
 #ifndef CLIENT_RAND_H
 #define CLIENT_RAND_H
 
+#include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -46,6 +48,38 @@ static inline double
 client_rand_unit (client_rand_t *self)
 {
     return (double) (client_rand_next (self) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+//  Fills cdf [0..n) with the cumulative weights of a Zipf-like choice of n > 0 items:
+//  item i (0-based) weighs 1 / (i + 1)^s, normalised so cdf [n - 1] is exactly 1.
+//  s = 0 is uniform; the larger s, the more the first items dominate.
+static inline void
+client_rand_zipf_cdf (double *cdf, size_t n, double s)
+{
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += cdf [i] = 1.0 / pow ((double) (i + 1), s);
+    double acc = 0;
+    for (size_t i = 0; i < n; i++)
+        cdf [i] = (acc += cdf [i]) / sum;
+    cdf [n - 1] = 1.0;
+}
+
+//  An index in [0, n) drawn with the cumulative weights cdf (as zipf_cdf makes them):
+//  the first i with u < cdf [i], by binary search.
+static inline size_t
+client_rand_pick (client_rand_t *self, const double *cdf, size_t n)
+{
+    double u = client_rand_unit (self);
+    size_t low = 0, high = n - 1;
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        if (u < cdf [mid])
+            high = mid;
+        else
+            low = mid + 1;
+    }
+    return low;
 }
 
 #endif

@@ -90,6 +90,20 @@ s_sleep_ms (long ms)
     nanosleep (&ts, NULL);
 }
 
+//  Appends one attempt to the trace: when it was sent (unix ms), the kind, how long it
+//  took (ms) and its status (-1: a transport error). One fprintf per line, so lines of
+//  concurrent sessions do not interleave (stdio locks the stream per call).
+static void
+s_trace (client_session_t *self, client_req_t kind, double sent, int status)
+{
+    struct timespec wall;
+    clock_gettime (CLOCK_REALTIME, &wall);
+    double took = client_session_now () - sent;
+    double sent_ms = ((double) wall.tv_sec + (double) wall.tv_nsec / 1e9 - took) * 1000.0;
+    fprintf (self->config.trace, "%.3f,%s,%.3f,%d\n", sent_ms, client_req_name (kind),
+             took * 1000.0, status);
+}
+
 //  Sends one request (a POST when body is not NULL), repeating it unchanged, idempotency
 //  key included, after a transport error or 503. Returns the final status, or -1 when
 //  every attempt failed in transport. The latency recorded is the whole request's,
@@ -103,8 +117,11 @@ s_request (client_session_t *self, client_req_t kind, const char *path,
     int status = -1;
     for (int attempt = 0; ; attempt++) {
         *reply = NULL;
+        double sent = client_session_now ();
         status = body? client_http_post (self->http, path, body, key, reply)
                      : client_http_get (self->http, path, reply);
+        if (self->config.trace)
+            s_trace (self, kind, sent, status);
         if ((status != -1 && status != 503) || attempt == RETRIES
         ||  (self->loading && atomic_load (self->config.stop)))
             break;
@@ -250,7 +267,9 @@ client_session_run (client_session_t *self)
                                       CLIENT_REQ_LOOKUP: CLIENT_REQ_TRADE));
             break;
         }
-        uint32_t stock = (uint32_t) client_rand_below (&self->rand, c->stock_count);
+        uint32_t stock = c->stock_cdf
+                       ? (uint32_t) client_rand_pick (&self->rand, c->stock_cdf, c->stock_count)
+                       : (uint32_t) client_rand_below (&self->rand, c->stock_count);
         int64_t quantity = s_lookup (self, &c->stocks [stock]);
         //  Draw even in lookups-only runs so the lookup sequence depends on the seed only.
         bool trade = client_rand_unit (&self->rand) < c->p;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "client_options.h"
 #include "client_stats.h"
 
@@ -28,6 +29,7 @@ typedef struct {
     const char *url;
     const client_stock_t *stocks;
     size_t stock_count;                 //  > 0
+    const double *stock_cdf;            //  cumulative weights of the stocks; NULL: uniform
     int index;                          //  session number, 0-based
     uint64_t seed;                      //  run seed; the session mixes in its index
     const char *run_id;                 //  unique per run: prefix of idempotency keys
@@ -36,6 +38,7 @@ typedef struct {
     double p;
     bool lookups_only;
     atomic_int *stop;                   //  set to stop every session's loop early
+    FILE *trace;                        //  a line per request attempt, or NULL
 } client_session_config_t;
 
 typedef struct _client_session_t client_session_t;

@@ -57,6 +57,7 @@ test_defaults (void **state)
     assert_false (o.seed_set);
     assert_null (o.stocks);
     assert_true (o.duration == 0);
+    assert_true (o.zipf == 0);
     assert_false (o.json || o.lookups_only || o.help);
     client_options_clear (&o);
     client_options_clear (&o);                      //  twice is safe
@@ -72,7 +73,7 @@ test_good_lines (void **state)
         "--seed 18446744073709551615", "--duration 0.5", "--duration=604800",
         "--url https://example.org:9/api/", "--stocks FishCo", "--stocks=a,b,c",
         "--json --lookups-only", "--help", "--sessions 2 --sessions 3",
-        "--stocks Tech~Nova,x", NULL
+        "--zipf 0", "--zipf=1.2", "--zipf 8", "--trace /tmp/t.csv", "--stocks Tech~Nova,x", NULL
     };
     for (const char **line = lines; *line; line++) {
         client_options_t o;
@@ -105,6 +106,9 @@ test_values_land (void **state)
     assert_string_equal (o.stocks [2], "c");
     assert_true (o.duration == 2.5 && o.json);
     client_options_clear (&o);
+    assert_int_equal (s_parse ("--zipf 1.5", &o, error, sizeof error), 0);
+    assert_true (o.zipf == 1.5);
+    client_options_clear (&o);
 }
 
 static void
@@ -123,7 +127,7 @@ test_bad_lines (void **state)
         "--stocks ,a", "--stocks a,", "--stocks a/b", "--stocks ~a",
         "--stocks 12345678901234567890123456789012345678901234567890123456789012345",
         "--json=1", "--lookups-only=yes", "--bogus", "-s 5", "extra", "--sessions --json",
-        "--Sessions 5", NULL
+        "--zipf -1", "--zipf 8.5", "--zipf nan", "--zipf", "--trace", "--trace=", "--Sessions 5", NULL
     };
     for (const char **line = lines; *line; line++) {
         client_options_t o;
