@@ -121,6 +121,13 @@ s_release_committed (order_server_t *self)
     zlistx_destroy (&released);
 }
 
+//  True when two orders (ORDER or RECORD) are the same trade: name, side and quantity.
+static bool
+s_same_order (const bz_msg_t *a, const bz_msg_t *b)
+{
+    return streq (a->name, b->name) && streq (a->side, b->side) && a->quantity == b->quantity;
+}
+
 static void
 s_handle_order (order_server_t *self, bz_request_t *request, const bz_msg_t *order)
 {
@@ -133,6 +140,11 @@ s_handle_order (order_server_t *self, bz_request_t *request, const bz_msg_t *ord
     }
     int64_t number = order_log_find_key (self->log, order->key);
     pending_t *pending = (pending_t *) zhashx_lookup (self->by_key, order->key);
+    bz_msg_t first;
+    if ((number >= 0 && order_log_get (self->log, number, &first) == 0 && !s_same_order (&first, order))
+    ||  (number < 0 && pending && !s_same_order (&pending->order, order)))
+        s_reply (self, &request, bz_msg_error (422, "idempotency key reused for a different order"));
+    else
     if (number >= 0) {
         //  Already traded: answered once a majority holds it (at once, usually).
         pending = s_pending_new (order, request);
@@ -299,18 +311,26 @@ s_on_batch_reply (order_server_t *self, zmsg_t *reply)
             traded++;
         }
         else
+        if (results [i].id == BZ_MSG_TRADED && streq (results [i].key, pending->order.key)
+        &&  results [i].number <= order_log_last (self->log)
+        &&  order_log_find_key (self->log, pending->order.key) == results [i].number)
+            ;                               //  traded before (a retry): already logged
+        else
         if (results [i].id != BZ_MSG_ERROR)
             valid = false;
+    }
+    if (valid)
+        bz_crash_point ("order.after_catalog");
+    if (valid && order_log_append (self->log, records, traded)) {
+        //  The catalog holds these trades: reconciling pulls them in once the log
+        //  can be written again. Never exit: a restart would repeat the failure.
+        zsys_error ("order %d: cannot write the order log; reconciling", self->id);
+        self->calm_until = zclock_mono () + self->retry_ms;
+        valid = false;
     }
     if (!valid)
         s_requeue_batch (self);             //  the reconcile sorts it out
     else {
-        bz_crash_point ("order.after_catalog");
-        if (order_log_append (self->log, records, traded)) {
-            //  The catalog holds these trades; a restart pulls them in by reconciling.
-            zsys_error ("order %d: cannot write the order log; exiting", self->id);
-            exit (1);
-        }
         bz_crash_point ("order.after_log");
         order_sync_publish (self->sync, self->epoch, records, traded);
         for (size_t i = 0; i < count; i++) {
