@@ -50,6 +50,8 @@ struct _order_server_t {
     bool fresh;                 //  log matches the catalog as of the last reconcile
     bool fenced;                //  the catalog holds our epoch: we may send batches
     int64_t catalog_epoch;      //  the highest epoch the catalog told us of
+    bool withdrawn;             //  our log cannot be written: off the bus until it can
+    int64_t probe_at;           //  when withdrawn: next try at writing the log
     int64_t deadline;           //  of the catalog request in flight
     int64_t calm_until;         //  after a failed reconcile: no new one before this
     int retry_ms;
@@ -283,6 +285,39 @@ s_decode_reply (zmsg_t *reply, bz_msg_t *msgs, size_t max)
     return (int) count;
 }
 
+static void s_step_down (order_server_t *self, const char *why);
+
+//  Our log cannot be written (a full disk, an I/O error): stop leading, answer what we
+//  hold 503, and leave the bus so that a replica that can write takes over, until a
+//  probe write succeeds (order_server_run).
+static void
+s_withdraw (order_server_t *self, const char *why)
+{
+    zsys_error ("order %d: %s: stepping aside until the log can be written", self->id, why);
+    if (self->leading)
+        s_step_down (self, "order leader cannot write its log, retry");
+    self->fresh = false;
+    if (!self->withdrawn)
+        bz_worker_set_available (self->worker, false);
+    self->withdrawn = true;
+    self->probe_at = zclock_mono () + self->retry_ms;
+}
+
+//  A withdrawn replica comes back once its log takes a write again.
+static void
+s_probe_log (order_server_t *self)
+{
+    if (!self->withdrawn || zclock_mono () < self->probe_at)
+        return;
+    if (order_log_probe (self->log)) {
+        self->probe_at = zclock_mono () + self->retry_ms;
+        return;
+    }
+    zsys_info ("order %d: the log can be written again", self->id);
+    self->withdrawn = false;
+    bz_worker_set_available (self->worker, true);
+}
+
 //  An epoch above every epoch seen, unique to this replica (low 4 bits = id).
 static void
 s_raise_epoch (order_server_t *self, int64_t seen)
@@ -346,16 +381,17 @@ s_on_batch_reply (order_server_t *self, zmsg_t *reply)
     }
     if (valid)
         bz_crash_point ("order.after_catalog");
-    if (valid && order_log_append (self->log, records, traded)) {
-        //  The catalog holds these trades: reconciling pulls them in once the log
-        //  can be written again. Never exit: a restart would repeat the failure.
-        zsys_error ("order %d: cannot write the order log; reconciling", self->id);
-        self->calm_until = zclock_mono () + self->retry_ms;
+    bool log_failed = valid && order_log_append (self->log, records, traded) != 0;
+    if (log_failed)
         valid = false;
-    }
     if (!valid)
         s_requeue_batch (self);             //  the reconcile sorts it out
-    else {
+    if (log_failed)
+        //  The catalog holds these trades: whoever leads next pulls them in, and so
+        //  do we once our log can be written. Never exit: a restart would repeat it.
+        s_withdraw (self, "cannot append to the order log");
+    else
+    if (valid) {
         bz_crash_point ("order.after_log");
         order_sync_publish (self->sync, self->epoch, records, traded);
         for (size_t i = 0; i < count; i++) {
@@ -551,7 +587,7 @@ s_check_leadership (order_server_t *self)
                       self->id, seen, self->epoch);
         s_step_down (self, "order leader replaced, retry");
     }
-    bool leading = bz_worker_leader (self->worker) == self->id;
+    bool leading = bz_worker_leader (self->worker) == self->id && !self->withdrawn;
     if (leading == self->leading)
         return;
     if (!leading) {
@@ -563,8 +599,7 @@ s_check_leadership (order_server_t *self)
         return;
     s_raise_epoch (self, seen > self->epoch? seen: self->epoch);
     if (self->epoch <= seen) {
-        zsys_error ("order %d: cannot record a new epoch: not leading", self->id);
-        self->calm_until = zclock_mono () + self->retry_ms;
+        s_withdraw (self, "cannot record a new epoch");
         return;
     }
     self->leading = true;
@@ -692,6 +727,7 @@ order_server_run (order_server_t *self)
             s_on_catalog (self);
         order_sync_handle (self->sync);
         s_release_committed (self);
+        s_probe_log (self);
         s_check_leadership (self);
         if (self->stage != IDLE && zclock_mono () >= self->deadline) {
             zsys_warning ("order %d: catalog did not answer in %d ms", self->id, self->retry_ms);
