@@ -210,6 +210,15 @@ s_send_catalog (order_server_t *self, zmsg_t **request_p, stage_t stage)
     self->deadline = zclock_mono () + self->retry_ms;
 }
 
+//  Sends a one-frame request to the catalog.
+static void
+s_send_catalog_msg (order_server_t *self, const bz_msg_t *msg, stage_t stage)
+{
+    zmsg_t *request = zmsg_new ();
+    zmsg_append (request, &(zframe_t *) { bz_msg_encode (msg) });
+    s_send_catalog (self, &request, stage);
+}
+
 static void
 s_start_reconcile (order_server_t *self)
 {
@@ -217,9 +226,7 @@ s_start_reconcile (order_server_t *self)
     bz_msg_init (&since, BZ_MSG_SINCE);
     since.number = order_log_last (self->log) + 1;
     since.count = BATCH_MAX;
-    zmsg_t *request = zmsg_new ();
-    zmsg_append (request, &(zframe_t *) { bz_msg_encode (&since) });
-    s_send_catalog (self, &request, RECONCILING);
+    s_send_catalog_msg (self, &since, RECONCILING);
 }
 
 //  A new leader's first word to the catalog: BATCH{our epoch, count 0}. From its
@@ -231,9 +238,7 @@ s_start_fence (order_server_t *self)
     bz_msg_init (&fence, BZ_MSG_BATCH);
     fence.epoch = self->epoch;
     fence.number = order_log_last (self->log) + 1;
-    zmsg_t *request = zmsg_new ();
-    zmsg_append (request, &(zframe_t *) { bz_msg_encode (&fence) });
-    s_send_catalog (self, &request, FENCING);
+    s_send_catalog_msg (self, &fence, FENCING);
 }
 
 static void
