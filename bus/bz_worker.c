@@ -17,6 +17,7 @@ struct _bz_worker_t {
     int leader;                 //  leader rank, from the broker's heartbeats
     int64_t leader_epoch;
     int64_t epoch;              //  ours, announced in heartbeats
+    bool withdrawn;             //  unregistered on purpose: no READY, no heartbeat
 };
 
 void
@@ -168,7 +169,8 @@ bz_worker_recv (bz_worker_t *self)
     }
     else
     if (streq (command, BZ_DISCONNECT)) {
-        s_send_ready (self);            //  the broker does not know us (it restarted)
+        if (!self->withdrawn)
+            s_send_ready (self);        //  the broker does not know us (it restarted)
     }
     else
     if (!streq (command, BZ_HEARTBEAT))
@@ -198,6 +200,8 @@ bz_worker_tick (bz_worker_t *self)
 {
     assert (self);
     int64_t now = zclock_mono ();
+    if (self->withdrawn)
+        return;
     if (now >= self->broker_expires) {
         zsys_info ("worker %s: broker silent, registering again", self->service);
         s_send_ready (self);
@@ -229,6 +233,20 @@ bz_worker_set_epoch (bz_worker_t *self, int64_t epoch)
         self->epoch = epoch;
         s_send_heartbeat (self);
     }
+}
+
+void
+bz_worker_set_available (bz_worker_t *self, bool available)
+{
+    assert (self);
+    if (available == !self->withdrawn)
+        return;
+    self->withdrawn = !available;
+    if (available)
+        s_send_ready (self);
+    else
+        s_send (self, BZ_DISCONNECT, NULL);
+    zsys_info ("worker %s: %s the bus", self->service, available? "registered again with": "withdrawn from");
 }
 
 int

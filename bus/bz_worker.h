@@ -50,6 +50,12 @@ int64_t bz_worker_leader_epoch (bz_worker_t *self);
 //  which publishes it on the monitor stream while this worker leads.
 void bz_worker_set_epoch (bz_worker_t *self, int64_t epoch);
 
+//  available false withdraws this worker from the bus (DISCONNECT; no READY or
+//  heartbeat until made available again), so the broker routes the service to other
+//  workers: an order leader that cannot write its log steps aside this way. true
+//  registers it again (READY). Does nothing when already so.
+void bz_worker_set_available (bz_worker_t *self, bool available);
+
 //  True while the broker has been heard from within the liveness window.
 bool bz_worker_connected (bz_worker_t *self);
 

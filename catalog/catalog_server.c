@@ -129,8 +129,8 @@ catalog_server_publish (catalog_server_t *self)
     assert (self);
     for (size_t i = 0; i < self->pending; i++) {
         const catalog_result_t *result = &self->results [i];
-        if (result->code != 200)
-            continue;
+        if (result->code != 200 || result->known)
+            continue;          //  a rejected order, or one traded before: no change
         bz_msg_t msg;
         bz_msg_init (&msg, BZ_MSG_INVALIDATE);
         bz_msg_set_str (msg.name, sizeof msg.name, result->stock.name);
@@ -260,10 +260,11 @@ s_append_results (catalog_server_t *self, size_t count, zmsg_t *reply)
     }
 }
 
-//  A refused batch is answered with where the catalog stands, so the leader can resume:
-//  BATCH{highest epoch seen, next number, count=0}.
+//  A refused batch and a fence are answered with where the catalog stands, so the
+//  leader can resume or learn that it was replaced: BATCH{highest epoch seen, next
+//  number, count=0}.
 static void
-s_append_refusal (catalog_server_t *self, zmsg_t *reply)
+s_append_position (catalog_server_t *self, zmsg_t *reply, bool refused)
 {
     bz_msg_t msg;
     bz_msg_init (&msg, BZ_MSG_BATCH);
@@ -271,11 +272,12 @@ s_append_refusal (catalog_server_t *self, zmsg_t *reply)
     msg.number = catalog_store_last_number (self->store) + 1;
     msg.count = 0;
     s_append (reply, &msg);
-    zsys_info ("catalog: batch refused: %s", catalog_store_error (self->store));
+    if (refused)
+        zsys_info ("catalog: batch refused: %s", catalog_store_error (self->store));
 }
 
-//  Applies a batch (count 0 only fences the epoch); on commit its invalidations wait in
-//  self->results for publish().
+//  Applies a batch (count 0 only fences the epoch, whatever its number); on commit its
+//  invalidations wait in self->results for publish().
 static void
 s_handle_batch (catalog_server_t *self, const bz_msg_t *request, zmsg_t *body, zmsg_t *reply)
 {
@@ -287,8 +289,8 @@ s_handle_batch (catalog_server_t *self, const bz_msg_t *request, zmsg_t *body, z
     }
     int status = catalog_store_apply_batch (self->store, request->epoch, request->number,
                                             self->orders, count, self->results);
-    if (status == CATALOG_REFUSED) {
-        s_append_refusal (self, reply);
+    if (status == CATALOG_REFUSED || (status == CATALOG_APPLIED && count == 0)) {
+        s_append_position (self, reply, status == CATALOG_REFUSED);
         return;
     }
     if (status != CATALOG_APPLIED) {

@@ -15,7 +15,7 @@ struct _catalog_store_t {
     int64_t last_number;            //  -1 when no trade was applied
     int64_t epoch;                  //  highest epoch seen
     sqlite3_stmt *begin, *commit, *rollback;
-    sqlite3_stmt *update_stock, *insert_trade, *set_epoch, *select_since;
+    sqlite3_stmt *update_stock, *insert_trade, *set_epoch, *select_since, *find_key;
     char error [256];
 };
 
@@ -27,6 +27,11 @@ static const char *s_schema =
     "  number INTEGER PRIMARY KEY, name TEXT NOT NULL, side TEXT NOT NULL,"
     "  quantity INTEGER NOT NULL, key TEXT NOT NULL, epoch INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);";
+
+//  An idempotency key trades at most once. Also the migration of a database made before
+//  keys were unique: if one already holds a key twice, the store refuses to open.
+static const char *s_unique_key =
+    "CREATE UNIQUE INDEX IF NOT EXISTS trades_key ON trades (key)";
 
 static int s_open_db (catalog_store_t *self, const char *db_path);
 static int s_prepare_all (catalog_store_t *self);
@@ -65,7 +70,8 @@ catalog_store_destroy (catalog_store_t **self_p)
     if (!self)
         return;
     sqlite3_stmt *statements [] = { self->begin, self->commit, self->rollback,
-        self->update_stock, self->insert_trade, self->set_epoch, self->select_since };
+        self->update_stock, self->insert_trade, self->set_epoch, self->select_since,
+        self->find_key };
     for (size_t i = 0; i < sizeof statements / sizeof statements [0]; i++)
         sqlite3_finalize (statements [i]);
     sqlite3_close (self->db);
@@ -122,6 +128,8 @@ s_open_db (catalog_store_t *self, const char *db_path)
     ||  s_exec (self, "PRAGMA synchronous=FULL")
     ||  s_exec (self, s_schema))
         return -1;
+    if (sqlite3_exec (self->db, s_unique_key, NULL, NULL, NULL) != SQLITE_OK)
+        return s_fail (self, "trades hold an idempotency key twice (UNIQUE(key) failed)");
     return 0;
 }
 
@@ -140,7 +148,9 @@ s_prepare_all (catalog_store_t *self)
                       "INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch', ?1)")
         || s_prepare (self, &self->select_since,
                       "SELECT number, name, side, quantity, key, epoch FROM trades"
-                      " WHERE number >= ?1 ORDER BY number LIMIT ?2")? -1: 0;
+                      " WHERE number >= ?1 ORDER BY number LIMIT ?2")
+        || s_prepare (self, &self->find_key,
+                      "SELECT number, name, side, quantity FROM trades WHERE key = ?1")? -1: 0;
 }
 
 //  Runs a query returning one integer (NULL reads as fallback) into *value.
@@ -437,17 +447,52 @@ s_reject (catalog_result_t *result, int code, const char *message)
     *result = (catalog_result_t) { .code = code, .number = -1, .message = message };
 }
 
-//  Checks one order against the book; returns its stock, or NULL with result set.
+//  Looks the order's key up among the recorded trades (the open transaction's included).
+//  Returns 1 when the key traded before, with result set: the original number (known)
+//  when it was the same order, 422 when it was another; 0 for a new key; -1 on a
+//  storage error.
+static int
+s_check_key (catalog_store_t *self, const catalog_order_t *order, catalog_result_t *result)
+{
+    sqlite3_bind_text (self->find_key, 1, order->key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (self->find_key);
+    if (rc == SQLITE_ROW) {
+        const char *name = (const char *) sqlite3_column_text (self->find_key, 1);
+        const char *side = (const char *) sqlite3_column_text (self->find_key, 2);
+        bool same = name && side && streq (name, order->name) && streq (side, order->side)
+                 && sqlite3_column_int64 (self->find_key, 3) == order->quantity;
+        if (same)
+            *result = (catalog_result_t) { .code = 200, .known = true, .message = "",
+                .number = sqlite3_column_int64 (self->find_key, 0) };
+        else
+            s_reject (result, 422, "idempotency key reused for a different order");
+    }
+    else
+    if (rc != SQLITE_DONE)
+        s_fail (self, "cannot look up a key");
+    sqlite3_reset (self->find_key);
+    sqlite3_clear_bindings (self->find_key);
+    return rc == SQLITE_ROW? 1: rc == SQLITE_DONE? 0: -1;
+}
+
+//  Checks one order against its key and the book; returns its stock when it is to be
+//  traded now, or NULL with result set (rejected, or traded before). Sets *failed on a
+//  storage error.
 static catalog_stock_t *
-s_check_order (catalog_store_t *self, const catalog_order_t *order, catalog_result_t *result)
+s_check_order (catalog_store_t *self, const catalog_order_t *order, catalog_result_t *result,
+               bool *failed)
 {
     catalog_stock_t *stock = NULL;
     bool buy = streq (order->side, "buy");
+    int known = 0;
     if (!buy && strneq (order->side, "sell"))
         s_reject (result, 400, "side must be buy or sell");
     else
     if (order->quantity < 1 || order->quantity > CATALOG_QUANTITY_MAX)
         s_reject (result, 400, "quantity must be 1..1000000");
+    else
+    if ((known = s_check_key (self, order, result)) != 0)
+        *failed = known < 0;
     else
     if (!(stock = s_find (self, order->name)))
         s_reject (result, 404, "unknown stock");
@@ -482,9 +527,10 @@ static int
 s_apply_order (catalog_store_t *self, int64_t epoch, const catalog_order_t *order,
                catalog_result_t *result, int64_t *next)
 {
-    catalog_stock_t *stock = s_check_order (self, order, result);
+    bool failed = false;
+    catalog_stock_t *stock = s_check_order (self, order, result, &failed);
     if (!stock)
-        return 0;
+        return failed? -1: 0;
     stock->quantity += streq (order->side, "buy")? -order->quantity: order->quantity;
     stock->volume += order->quantity;
     if (s_write_trade (self, epoch, *next, order, stock))
@@ -494,17 +540,18 @@ s_apply_order (catalog_store_t *self, int64_t epoch, const catalog_order_t *orde
     return 0;
 }
 
+//  A stale epoch first: that is what the refused leader most needs to hear.
 static int
-s_refuse (catalog_store_t *self, int64_t epoch, int64_t first_number)
+s_refuse (catalog_store_t *self, int64_t epoch, int64_t first_number, size_t count)
 {
-    if (first_number != self->last_number + 1)
-        snprintf (self->error, sizeof self->error,
-                  "batch number %" PRId64 " is not the next (expected %" PRId64 ")",
-                  first_number, self->last_number + 1);
-    else
     if (epoch < self->epoch)
         snprintf (self->error, sizeof self->error,
                   "stale epoch %" PRId64 " (seen %" PRId64 ")", epoch, self->epoch);
+    else
+    if (count > 0 && first_number != self->last_number + 1)
+        snprintf (self->error, sizeof self->error,
+                  "batch number %" PRId64 " is not the next (expected %" PRId64 ")",
+                  first_number, self->last_number + 1);
     else
         return 0;
     return -1;
@@ -534,10 +581,10 @@ catalog_store_apply_batch (catalog_store_t *self, int64_t epoch, int64_t first_n
     assert (self);
     assert (count == 0 || (orders && results));
     self->error [0] = 0;
-    if (s_refuse (self, epoch, first_number))
+    if (s_refuse (self, epoch, first_number, count))
         return CATALOG_REFUSED;
     memcpy (self->backup, self->stocks, self->count * sizeof (catalog_stock_t));
-    int64_t next = first_number;
+    int64_t next = self->last_number + 1;        //  = first_number unless a fence
     if (s_step_done (self, self->begin)
     ||  s_apply_all (self, epoch, orders, count, results, &next)) {
         if (!sqlite3_get_autocommit (self->db))

@@ -32,10 +32,13 @@ typedef struct {
     char key [CATALOG_KEY_MAX + 1];
 } catalog_order_t;
 
-//  The outcome of one order: code 200 with its number and the stock's state after it,
-//  or 400 / 404 / 409 with a static message and no number.
+//  The outcome of one order: code 200 with its number and the stock's state after it;
+//  code 200 with known set and the number it got when its key first traded (nothing
+//  changed now, stock not filled); or 400 / 404 / 409 / 422 with a static message
+//  and no number.
 typedef struct {
     int code;
+    bool known;
     int64_t number;
     const char *message;
     catalog_stock_t stock;
@@ -71,9 +74,13 @@ const catalog_stock_t *catalog_store_list (catalog_store_t *self, size_t *count_
 
 //  Applies count orders in one transaction (results gets one entry per order) and
 //  returns CATALOG_APPLIED. Successful orders get numbers first_number, first_number+1...
+//  An order whose idempotency key already traded is not applied again: the same order
+//  is answered with its first number (known), another order with 422.
 //  Returns CATALOG_REFUSED with nothing changed when first_number is not one past the
 //  last applied trade or epoch is below the highest seen; CATALOG_FAILED with nothing
 //  changed (memory included) on a storage error. catalog_store_error says why.
+//  count 0 is a fence: first_number is ignored, and an epoch not below the highest
+//  seen becomes the highest (durably) and returns CATALOG_APPLIED.
 int catalog_store_apply_batch (catalog_store_t *self, int64_t epoch, int64_t first_number,
                                const catalog_order_t *orders, size_t count,
                                catalog_result_t *results);

@@ -354,9 +354,17 @@ s_idempotency_key (struct mg_connection *conn, char *key, size_t size)
     return true;
 }
 
+//  Every answer to a POST carries the key it was (or would be) traded under, so a
+//  client that got a 503 or no answer can retry with it: see docs/rest.md.
 static int
 s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
 {
+    bz_msg_t request;
+    bz_msg_init (&request, BZ_MSG_ORDER);
+    bool key_valid = s_idempotency_key (conn, request.key, sizeof request.key);
+    char key_header [sizeof request.key + 32] = "";
+    if (key_valid)
+        snprintf (key_header, sizeof key_header, "Idempotency-Key: %s\r\n", request.key);
     char body [FRONTEND_BODY_MAX + 1];
     long size = s_read_body (conn, body, sizeof body);
     if (size < 0) {
@@ -365,23 +373,22 @@ s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
         frontend_reply_error_ex (conn, status,
             status == 413? "request body is larger than 4096 bytes":
             status == 408? "request body did not arrive in time":
-                           "cannot read the request body", NULL, true);
+                           "cannot read the request body", key_header, true);
         frontend_conn_refuse_body (conn);
         return status;
     }
     //  Only JSON: an HTML form (or text/plain) from any web page the user visits
     //  must not be able to trade. After the body is read, so the connection lives on.
     if (!frontend_route_is_json (mg_get_header (conn, "Content-Type")))
-        return frontend_reply_error (conn, 415, "Content-Type must be application/json");
-    bz_msg_t request;
-    bz_msg_init (&request, BZ_MSG_ORDER);
-    if (!s_idempotency_key (conn, request.key, sizeof request.key))
+        return frontend_reply_error_ex (conn, 415, "Content-Type must be application/json",
+                                        key_header, false);
+    if (!key_valid)
         return frontend_reply_error (conn, 400,
             "Idempotency-Key must be 1..64 printable ASCII characters");
     frontend_order_t order;
     char error [256];
     if (frontend_json_parse_order (&order, body, (size_t) size, error, sizeof error))
-        return frontend_reply_error (conn, 400, error);
+        return frontend_reply_error_ex (conn, 400, error, key_header, false);
     bz_msg_set_str (request.name, sizeof request.name, order.name);
     bz_msg_set_str (request.side, sizeof request.side, order.side);
     request.quantity = order.quantity;
@@ -393,14 +400,15 @@ s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
     //  the catalog with the old quantity will not be stored.
     frontend_cache_invalidate (self->cache, request.name);
     if (!reply)
-        return frontend_reply_error (conn, 503, s_no_reply (&traded, "order service unavailable"));
+        return frontend_reply_error_ex (conn, 503, s_no_reply (&traded, "order service unavailable"),
+                                        key_header, false);
     bool expected = traded.id == BZ_MSG_TRADED && streq (traded.key, request.key);
     int status = s_reply_status (self, &reply, &traded, expected, "order", "stock not found",
                                  "order service unavailable", error, sizeof error);
     if (status != 200)
-        return frontend_reply_error (conn, status, error);
-    return frontend_reply_data (conn, json_pack ("{s:I}", "transaction_number",
-                                                 (json_int_t) traded.number));
+        return frontend_reply_error_ex (conn, status, error, key_header, false);
+    return frontend_reply_data_ex (conn, json_pack ("{s:I}", "transaction_number",
+                                   (json_int_t) traded.number), key_header);
 }
 
 static int

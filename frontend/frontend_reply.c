@@ -116,6 +116,12 @@ frontend_reply_send (struct mg_connection *conn, int status, const char *content
 int
 frontend_reply_data (struct mg_connection *conn, json_t *data)
 {
+    return frontend_reply_data_ex (conn, data, NULL);
+}
+
+int
+frontend_reply_data_ex (struct mg_connection *conn, json_t *data, const char *extra_headers)
+{
     if (!data)
         return frontend_reply_error (conn, 502, "cannot render the service reply as JSON");
     json_t *root = json_object ();
@@ -129,7 +135,7 @@ frontend_reply_data (struct mg_connection *conn, json_t *data)
     json_decref (root);
     if (!text)
         return frontend_reply_error (conn, 502, "cannot render the service reply as JSON");
-    frontend_reply_send (conn, 200, FRONTEND_JSON_TYPE, NULL, false, text, length);
+    frontend_reply_send (conn, 200, FRONTEND_JSON_TYPE, extra_headers, false, text, length);
     if (text != buffer)
         free (text);
     return 200;

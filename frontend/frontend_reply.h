@@ -37,6 +37,9 @@ int frontend_reply_cached (struct mg_connection *conn, const char *response, siz
 //  built from the service reply (say, a string that is not UTF-8): 502.
 int frontend_reply_data (struct mg_connection *conn, json_t *data);
 
+//  The same, with extra headers (the Idempotency-Key of a POST /orders).
+int frontend_reply_data_ex (struct mg_connection *conn, json_t *data, const char *extra_headers);
+
 //  Sends {"error":{"code":status,"message":message}} with that status.
 int frontend_reply_error (struct mg_connection *conn, int status, const char *message);
 

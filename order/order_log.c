@@ -189,6 +189,16 @@ order_log_set_epoch (order_log_t *self, int64_t epoch)
     return rc;
 }
 
+int
+order_log_probe (order_log_t *self)
+{
+    assert (self);
+    char sql [96];
+    snprintf (sql, sizeof sql, "INSERT OR REPLACE INTO meta VALUES ('probe', %" PRId64 ")",
+              zclock_time ());
+    return sqlite3_exec (self->db, sql, NULL, NULL, NULL) == SQLITE_OK? 0: -1;
+}
+
 char *
 order_log_digest (order_log_t *self)
 {

@@ -33,6 +33,10 @@ size_t order_log_since (order_log_t *self, int64_t number, bz_msg_t *records, si
 int64_t order_log_epoch (order_log_t *self);
 int order_log_set_epoch (order_log_t *self, int64_t epoch);
 
+//  Writes one small durable record: 0 when the log can be written (after a failure,
+//  a disk with room again), -1 when it still cannot.
+int order_log_probe (order_log_t *self);
+
 //  A SHA-1 digest over every order, for checking that replicas hold the same log.
 //  The caller frees the string.
 char *order_log_digest (order_log_t *self);

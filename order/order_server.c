@@ -6,7 +6,9 @@
     applied trade with its idempotency key. So a number is never assigned twice, and
     whenever this replica is unsure what happened (a timeout, a refused batch, a fresh
     start) it pulls the trades it lacks from the catalog (SINCE) into its log and
-    answers the orders whose keys it finds there, instead of trading them again.   */
+    answers the orders whose keys it finds there, instead of trading them again.
+    A new leader fences the catalog with its epoch before its first batch, and a
+    leader that hears of a newer epoch anywhere steps down at once.   */
 #include "order_server.h"
 #include "order_log.h"
 #include "order_sync.h"
@@ -26,7 +28,7 @@ typedef struct {
     int64_t number;             //  once logged: its number, answered when committed
 } pending_t;
 
-typedef enum { IDLE, TRADING, RECONCILING } stage_t;
+typedef enum { IDLE, TRADING, RECONCILING, FENCING } stage_t;
 
 struct _order_server_t {
     int id;
@@ -46,6 +48,10 @@ struct _order_server_t {
     int quorum_wait_ms;         //  a new leader waits this long for followers
     stage_t stage;
     bool fresh;                 //  log matches the catalog as of the last reconcile
+    bool fenced;                //  the catalog holds our epoch: we may send batches
+    int64_t catalog_epoch;      //  the highest epoch the catalog told us of
+    bool withdrawn;             //  our log cannot be written: off the bus until it can
+    int64_t probe_at;           //  when withdrawn: next try at writing the log
     int64_t deadline;           //  of the catalog request in flight
     int64_t calm_until;         //  after a failed reconcile: no new one before this
     int retry_ms;
@@ -121,6 +127,13 @@ s_release_committed (order_server_t *self)
     zlistx_destroy (&released);
 }
 
+//  True when two orders (ORDER or RECORD) are the same trade: name, side and quantity.
+static bool
+s_same_order (const bz_msg_t *a, const bz_msg_t *b)
+{
+    return streq (a->name, b->name) && streq (a->side, b->side) && a->quantity == b->quantity;
+}
+
 static void
 s_handle_order (order_server_t *self, bz_request_t *request, const bz_msg_t *order)
 {
@@ -133,6 +146,11 @@ s_handle_order (order_server_t *self, bz_request_t *request, const bz_msg_t *ord
     }
     int64_t number = order_log_find_key (self->log, order->key);
     pending_t *pending = (pending_t *) zhashx_lookup (self->by_key, order->key);
+    bz_msg_t first;
+    if ((number >= 0 && order_log_get (self->log, number, &first) == 0 && !s_same_order (&first, order))
+    ||  (number < 0 && pending && !s_same_order (&pending->order, order)))
+        s_reply (self, &request, bz_msg_error (422, "idempotency key reused for a different order"));
+    else
     if (number >= 0) {
         //  Already traded: answered once a majority holds it (at once, usually).
         pending = s_pending_new (order, request);
@@ -192,6 +210,15 @@ s_send_catalog (order_server_t *self, zmsg_t **request_p, stage_t stage)
     self->deadline = zclock_mono () + self->retry_ms;
 }
 
+//  Sends a one-frame request to the catalog.
+static void
+s_send_catalog_msg (order_server_t *self, const bz_msg_t *msg, stage_t stage)
+{
+    zmsg_t *request = zmsg_new ();
+    zmsg_append (request, &(zframe_t *) { bz_msg_encode (msg) });
+    s_send_catalog (self, &request, stage);
+}
+
 static void
 s_start_reconcile (order_server_t *self)
 {
@@ -199,9 +226,19 @@ s_start_reconcile (order_server_t *self)
     bz_msg_init (&since, BZ_MSG_SINCE);
     since.number = order_log_last (self->log) + 1;
     since.count = BATCH_MAX;
-    zmsg_t *request = zmsg_new ();
-    zmsg_append (request, &(zframe_t *) { bz_msg_encode (&since) });
-    s_send_catalog (self, &request, RECONCILING);
+    s_send_catalog_msg (self, &since, RECONCILING);
+}
+
+//  A new leader's first word to the catalog: BATCH{our epoch, count 0}. From its
+//  answer on, no batch of an older epoch is applied (docs/atomicity.md, "Fencing").
+static void
+s_start_fence (order_server_t *self)
+{
+    bz_msg_t fence;
+    bz_msg_init (&fence, BZ_MSG_BATCH);
+    fence.epoch = self->epoch;
+    fence.number = order_log_last (self->log) + 1;
+    s_send_catalog_msg (self, &fence, FENCING);
 }
 
 static void
@@ -253,6 +290,39 @@ s_decode_reply (zmsg_t *reply, bz_msg_t *msgs, size_t max)
     return (int) count;
 }
 
+static void s_step_down (order_server_t *self, const char *why);
+
+//  Our log cannot be written (a full disk, an I/O error): stop leading, answer what we
+//  hold 503, and leave the bus so that a replica that can write takes over, until a
+//  probe write succeeds (order_server_run).
+static void
+s_withdraw (order_server_t *self, const char *why)
+{
+    zsys_error ("order %d: %s: stepping aside until the log can be written", self->id, why);
+    if (self->leading)
+        s_step_down (self, "order leader cannot write its log, retry");
+    self->fresh = false;
+    if (!self->withdrawn)
+        bz_worker_set_available (self->worker, false);
+    self->withdrawn = true;
+    self->probe_at = zclock_mono () + self->retry_ms;
+}
+
+//  A withdrawn replica comes back once its log takes a write again.
+static void
+s_probe_log (order_server_t *self)
+{
+    if (!self->withdrawn || zclock_mono () < self->probe_at)
+        return;
+    if (order_log_probe (self->log)) {
+        self->probe_at = zclock_mono () + self->retry_ms;
+        return;
+    }
+    zsys_info ("order %d: the log can be written again", self->id);
+    self->withdrawn = false;
+    bz_worker_set_available (self->worker, true);
+}
+
 //  An epoch above every epoch seen, unique to this replica (low 4 bits = id).
 static void
 s_raise_epoch (order_server_t *self, int64_t seen)
@@ -274,11 +344,18 @@ s_on_batch_reply (order_server_t *self, zmsg_t *reply)
     if (decoded == 1 && results [0].id == BZ_MSG_BATCH) {
         zsys_info ("order %d: catalog refused batch at %" PRId64 " (it expects %" PRId64 ", epoch %" PRId64 ")",
                    self->id, order_log_last (self->log) + 1, results [0].number, results [0].epoch);
-        if (results [0].epoch > self->epoch && self->leading) {
-            s_raise_epoch (self, results [0].epoch);
-            bz_worker_set_epoch (self->worker, self->epoch);
-        }
+        if (results [0].epoch > self->catalog_epoch)
+            self->catalog_epoch = results [0].epoch;
+        //  A newer leader fenced the catalog: s_check_leadership steps down, and the
+        //  batch goes with everything else we hold (answered 503, never resent).
         s_requeue_batch (self);
+        //  A catalog behind our log cannot take a batch until it is restored: asking
+        //  again at once would loop refuse, SINCE, batch as fast as it answers.
+        if (results [0].number <= order_log_last (self->log)) {
+            zsys_error ("order %d: the catalog is behind our log (next %" PRId64 "): it needs "
+                        "bazaar-catalog --restore", self->id, results [0].number);
+            self->calm_until = zclock_mono () + self->retry_ms;
+        }
         free (results);
         return;
     }
@@ -299,18 +376,27 @@ s_on_batch_reply (order_server_t *self, zmsg_t *reply)
             traded++;
         }
         else
+        if (results [i].id == BZ_MSG_TRADED && streq (results [i].key, pending->order.key)
+        &&  results [i].number <= order_log_last (self->log)
+        &&  order_log_find_key (self->log, pending->order.key) == results [i].number)
+            ;                               //  traded before (a retry): already logged
+        else
         if (results [i].id != BZ_MSG_ERROR)
             valid = false;
     }
+    if (valid)
+        bz_crash_point ("order.after_catalog");
+    bool log_failed = valid && order_log_append (self->log, records, traded) != 0;
+    if (log_failed)
+        valid = false;
     if (!valid)
         s_requeue_batch (self);             //  the reconcile sorts it out
-    else {
-        bz_crash_point ("order.after_catalog");
-        if (order_log_append (self->log, records, traded)) {
-            //  The catalog holds these trades; a restart pulls them in by reconciling.
-            zsys_error ("order %d: cannot write the order log; exiting", self->id);
-            exit (1);
-        }
+    if (log_failed)
+        //  The catalog holds these trades: whoever leads next pulls them in, and so
+        //  do we once our log can be written. Never exit: a restart would repeat it.
+        s_withdraw (self, "cannot append to the order log");
+    else
+    if (valid) {
         bz_crash_point ("order.after_log");
         order_sync_publish (self->sync, self->epoch, records, traded);
         for (size_t i = 0; i < count; i++) {
@@ -397,6 +483,26 @@ s_on_since_reply (order_server_t *self, zmsg_t *reply)
     }
 }
 
+//  The catalog's answer to our fence: where it stands. Our own epoch back means fenced;
+//  a newer one means another leader fenced after us (s_check_leadership steps down).
+static void
+s_on_fence_reply (order_server_t *self, zmsg_t *reply)
+{
+    bz_msg_t answer;
+    int decoded = s_decode_reply (reply, &answer, 1);
+    if (decoded == 1 && answer.id == BZ_MSG_BATCH && answer.epoch >= self->epoch) {
+        if (answer.epoch > self->catalog_epoch)
+            self->catalog_epoch = answer.epoch;
+        self->fenced = answer.epoch == self->epoch;
+        if (self->fenced)
+            zsys_info ("order %d: catalog fenced at epoch %" PRId64, self->id, self->epoch);
+    }
+    else {
+        zsys_warning ("order %d: the catalog did not take our fence; trying again", self->id);
+        self->calm_until = zclock_mono () + 100;
+    }
+}
+
 static void
 s_on_catalog (order_server_t *self)
 {
@@ -410,62 +516,112 @@ s_on_catalog (order_server_t *self)
     else
     if (stage == RECONCILING)
         s_on_since_reply (self, reply);
+    else
+    if (stage == FENCING)
+        s_on_fence_reply (self, reply);
     zmsg_destroy (&reply);
 }
 
+//  Answers every order of list with 503 and drops it. The frontend retries with the
+//  same key, so nothing is traded twice, and nothing dropped is ever sent later.
+static void
+s_refuse_list (order_server_t *self, zlistx_t *list, const char *why)
+{
+    pending_t *pending;
+    while ((pending = (pending_t *) zlistx_detach (list, NULL))) {
+        zhashx_delete (self->by_key, pending->order.key);
+        bz_msg_t error;
+        bz_msg_init (&error, BZ_MSG_ERROR);
+        error.code = 503;
+        bz_msg_set_str (error.message, sizeof error.message, why);
+        s_reply_all (self, pending, &error);
+        s_pending_destroy (&pending);
+    }
+}
+
 //  Answers everything waiting with 503: we no longer lead, or cannot reach a majority.
-//  The frontend retries with the same key, so nothing is traded twice.
 static void
 s_refuse_all (order_server_t *self, const char *why)
 {
-    zlistx_t *lists [] = { self->pending, self->unacked };
-    for (int i = 0; i < 2; i++) {
-        pending_t *pending;
-        while ((pending = (pending_t *) zlistx_detach (lists [i], NULL))) {
-            zhashx_delete (self->by_key, pending->order.key);
-            bz_msg_t error;
-            bz_msg_init (&error, BZ_MSG_ERROR);
-            error.code = 503;
-            bz_msg_set_str (error.message, sizeof error.message, why);
-            s_reply_all (self, pending, &error);
-            s_pending_destroy (&pending);
-        }
-    }
+    s_refuse_list (self, self->pending, why);
+    s_refuse_list (self, self->unacked, why);
     bz_request_t *request;
     while ((request = (bz_request_t *) zlistx_detach (self->reads, NULL)))
         s_reply (self, &request, bz_msg_error (503, "%s", why));
 }
 
-//  Follows the broker's choice of leader. A new leader takes an epoch above all it
-//  has seen and catches up from every replica and from the catalog before serving.
+//  The highest epoch heard of anywhere: a leader's stream, the broker's heartbeats, a
+//  catalog refusal or fence answer.
+static int64_t
+s_epoch_seen (order_server_t *self)
+{
+    int64_t seen = order_sync_epoch_seen (self->sync);
+    if (bz_worker_leader_epoch (self->worker) > seen)
+        seen = bz_worker_leader_epoch (self->worker);
+    return self->catalog_epoch > seen? self->catalog_epoch: seen;
+}
+
+//  Stops leading at once: whatever is at the catalog is forgotten (a late reply is
+//  dropped), and every order we hold, the batch in flight included, is answered 503
+//  and dropped, so that nothing this leader was given is traded by it later.
+static void
+s_step_down (order_server_t *self, const char *why)
+{
+    if (self->stage != IDLE) {
+        bz_client_reset (self->catalog);
+        self->stage = IDLE;
+    }
+    s_refuse_list (self, self->batch, why);
+    s_refuse_all (self, why);
+    self->leading = false;
+    self->fenced = false;
+    self->fresh = false;
+}
+
+//  Follows the broker's choice of leader, and steps down as soon as any newer epoch is
+//  heard of (a paused leader wakes to heartbeats that still name it: the epoch, not
+//  liveness, says it was replaced). A new leader takes an epoch above all it has seen,
+//  fences the catalog with it, and catches up from every replica and from the catalog
+//  before serving.
 static void
 s_check_leadership (order_server_t *self)
 {
-    bool leading = bz_worker_leader (self->worker) == self->id;
+    int64_t seen = s_epoch_seen (self);
+    if (self->leading && seen > self->epoch) {
+        zsys_warning ("order %d: epoch %" PRId64 " is newer than ours (%" PRId64 "): stepping down",
+                      self->id, seen, self->epoch);
+        s_step_down (self, "order leader replaced, retry");
+    }
+    bool leading = bz_worker_leader (self->worker) == self->id && !self->withdrawn;
     if (leading == self->leading)
         return;
-    self->leading = leading;
-    if (leading) {
-        int64_t seen = order_sync_epoch_seen (self->sync);
-        if (bz_worker_leader_epoch (self->worker) > seen)
-            seen = bz_worker_leader_epoch (self->worker);
-        s_raise_epoch (self, seen > self->epoch? seen: self->epoch);
-        bz_worker_set_epoch (self->worker, self->epoch);
-        order_sync_catch_up (self->sync);
-        self->fresh = false;
-        self->leading_since = zclock_mono ();
-        zsys_info ("order %d: leading at epoch %" PRId64 ", catching up", self->id, self->epoch);
-    }
-    else {
+    if (!leading) {
         zsys_info ("order %d: no longer leading", self->id);
-        s_refuse_all (self, "order leader changed, retry");
+        s_step_down (self, "order leader changed, retry");
+        return;
     }
+    if (zclock_mono () < self->calm_until)
+        return;
+    s_raise_epoch (self, seen > self->epoch? seen: self->epoch);
+    if (self->epoch <= seen) {
+        s_withdraw (self, "cannot record a new epoch");
+        return;
+    }
+    self->leading = true;
+    self->fenced = false;
+    self->fresh = false;
+    bz_worker_set_epoch (self->worker, self->epoch);
+    order_sync_catch_up (self->sync);
+    self->leading_since = zclock_mono ();
+    zsys_info ("order %d: leading at epoch %" PRId64 ", fencing and catching up",
+               self->id, self->epoch);
 }
-
 //  What to do next when nothing is at the catalog.
 static void
 s_advance (order_server_t *self)
 {
+    if (!self->leading)
+        s_refuse_list (self, self->pending, "not the order leader, retry");
     if (self->stage != IDLE || zclock_mono () < self->calm_until)
         return;
     if (!self->leading) {
@@ -473,8 +629,12 @@ s_advance (order_server_t *self)
             s_start_reconcile (self);       //  a follower fills its log from the catalog once
         return;
     }
+    if (!self->fenced)
+        s_start_fence (self);
+    else
     if (!order_sync_caught_up (self->sync))
         return;
+    else
     if (!self->fresh || zlistx_size (self->reads))
         s_start_reconcile (self);
     else
@@ -572,6 +732,7 @@ order_server_run (order_server_t *self)
             s_on_catalog (self);
         order_sync_handle (self->sync);
         s_release_committed (self);
+        s_probe_log (self);
         s_check_leadership (self);
         if (self->stage != IDLE && zclock_mono () >= self->deadline) {
             zsys_warning ("order %d: catalog did not answer in %d ms", self->id, self->retry_ms);

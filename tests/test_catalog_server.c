@@ -235,13 +235,30 @@ test_batch_and_since (void **state)
     s_add_order (request, "FishCo", "buy", 10, "k3");
     s_assert_refused (fix, request, 2, 2);
     assert_int_equal (catalog_store_lookup (fix->store, "FishCo")->quantity, 90);
-    reply = s_handle (fix, s_batch (3, 2, 0));                       //  fences epoch 3
-    assert_int_equal (zmsg_size (reply), 0);
-    zmsg_destroy (&reply);
+    //  A fence (count 0, any number) says where the catalog stands, raised or refused.
+    s_assert_refused (fix, s_batch (3, 7, 0), 3, 2);
+    assert_int_equal (catalog_store_epoch (fix->store), 3);
+    s_assert_refused (fix, s_batch (1, 0, 0), 3, 2);
     assert_int_equal (catalog_store_epoch (fix->store), 3);
     request = s_batch (2, 2, 1);
     s_add_order (request, "FishCo", "buy", 10, "k3");
     s_assert_refused (fix, request, 3, 2);
+    //  A key that traded, resent by any leader: its first number, nothing traded; the
+    //  same key with another order: 422.
+    request = s_batch (3, 2, 2);
+    s_add_order (request, "FishCo", "buy", 10, "k0");
+    s_add_order (request, "FishCo", "buy", 11, "k2");
+    reply = s_handle (fix, request);
+    assert_int_equal (zmsg_size (reply), 2);
+    traded = s_frame (reply, 0, BZ_MSG_TRADED);
+    assert_int_equal (traded.number, 0);
+    assert_string_equal (traded.key, "k0");
+    bz_msg_t reused = s_frame (reply, 1, BZ_MSG_ERROR);
+    assert_int_equal (reused.code, 422);
+    assert_string_equal (reused.message, "idempotency key reused for a different order");
+    zmsg_destroy (&reply);
+    assert_int_equal (catalog_store_last_number (fix->store), 1);
+    assert_int_equal (catalog_store_lookup (fix->store, "FishCo")->quantity, 90);
 
     bz_msg_t since;
     bz_msg_init (&since, BZ_MSG_SINCE);
@@ -294,8 +311,10 @@ s_join (fixture_t *fix, zsock_t *sub, int64_t *seq)
     int64_t number = 0;
     bool heard = false;
     while (!heard && number < 100) {
+        char key [32];
+        snprintf (key, sizeof key, "warm-up-%" PRId64, number);
         zmsg_t *request = s_batch (0, number++, 1);
-        s_add_order (request, "BoarCo", "sell", 1, "warm-up");
+        s_add_order (request, "BoarCo", "sell", 1, key);
         zmsg_t *reply = s_handle (fix, request);
         zmsg_destroy (&reply);
         catalog_server_publish (fix->server);

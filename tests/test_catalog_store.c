@@ -185,6 +185,7 @@ test_refuses_wrong_number_and_stale_epoch (void **state)
                       CATALOG_REFUSED);
     assert_non_null (strstr (catalog_store_error (fix->store), "stale epoch"));
     s_assert_untouched (fix, 0, 5, 90);
+    orders [0] = s_order ("FishCo", "buy", 10, "b");
     assert_int_equal (catalog_store_apply_batch (fix->store, 5, 1, orders, 1, results),
                       CATALOG_APPLIED);
     assert_string_equal (catalog_store_error (fix->store), "");
@@ -213,6 +214,8 @@ test_survives_reopen_without_reimport (void **state)
     assert_int_equal (count, 3);
     assert_int_equal (catalog_store_apply_batch (fix->store, 2, 2, orders, 2, results),
                       CATALOG_REFUSED);
+    orders [0] = s_order ("GameStart", "buy", 40, "x2");
+    orders [1] = s_order ("BoarCo", "sell", 7, "y2");
     assert_int_equal (catalog_store_apply_batch (fix->store, 3, 2, orders, 2, results),
                       CATALOG_APPLIED);
     assert_int_equal (results [0].number, 2);
@@ -283,6 +286,117 @@ test_storage_error_changes_nothing (void **state)
     s_assert_untouched (fix, 1, 2, 85);
 }
 
+
+//  A key that traded answers with its first number, whoever sends it and in whichever
+//  batch: nothing is traded again, no number is used, no stock changes.
+static void
+test_known_key_returns_first_number (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    catalog_order_t orders [] = {
+        s_order ("FishCo", "buy", 10, "k"), s_order ("FishCo", "buy", 10, "k"),
+        s_order ("BoarCo", "sell", 1, "other") };
+    catalog_result_t results [3];
+    assert_int_equal (catalog_store_apply_batch (fix->store, 1, 0, orders, 3, results),
+                      CATALOG_APPLIED);
+    assert_int_equal (results [0].code, 200);
+    assert_false (results [0].known);
+    assert_int_equal (results [0].number, 0);
+    assert_int_equal (results [1].code, 200);          //  same key in the same batch
+    assert_true (results [1].known);
+    assert_int_equal (results [1].number, 0);
+    assert_int_equal (results [2].number, 1);          //  no number was skipped
+    //  A later batch at a newer epoch (another leader) resends the key.
+    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 2, orders, 1, results),
+                      CATALOG_APPLIED);
+    assert_true (results [0].known);
+    assert_int_equal (results [0].number, 0);
+    s_assert_untouched (fix, 1, 2, 90);
+    s_reopen (fix);                                     //  remembered across restarts
+    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 2, orders, 1, results),
+                      CATALOG_APPLIED);
+    assert_true (results [0].known);
+    assert_int_equal (results [0].number, 0);
+    s_assert_untouched (fix, 1, 2, 90);
+}
+
+//  The same key with another name, side or quantity is refused (422), even when the
+//  stock could not serve it anyway, and changes nothing.
+static void
+test_key_reused_for_another_order (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    catalog_order_t first [] = { s_order ("FishCo", "buy", 10, "k") };
+    catalog_result_t results [4];
+    assert_int_equal (catalog_store_apply_batch (fix->store, 1, 0, first, 1, results),
+                      CATALOG_APPLIED);
+    catalog_order_t others [] = {
+        s_order ("BoarCo", "buy", 10, "k"), s_order ("FishCo", "sell", 10, "k"),
+        s_order ("FishCo", "buy", 11, "k"), s_order ("NoSuchCo", "buy", 1000, "k") };
+    assert_int_equal (catalog_store_apply_batch (fix->store, 1, 1, others, 4, results),
+                      CATALOG_APPLIED);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal (results [i].code, 422);
+        assert_string_equal (results [i].message,
+                             "idempotency key reused for a different order");
+    }
+    s_assert_untouched (fix, 0, 1, 90);
+    assert_int_equal (catalog_store_lookup (fix->store, "BoarCo")->quantity, 100);
+}
+
+//  A database made before keys were unique gets its UNIQUE index when opened; one
+//  that already holds a key twice is refused rather than served.
+static void
+test_migration_adds_unique_key (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    catalog_store_destroy (&fix->store);
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (fix->db, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, "DROP INDEX trades_key;"
+        "INSERT INTO trades VALUES (0, 'FishCo', 'buy', 1, 'a', 1);"
+        "INSERT INTO trades VALUES (1, 'FishCo', 'buy', 1, 'a', 1);", NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_null (catalog_store_new (fix->db, fix->csv));
+    assert_int_equal (sqlite3_exec (db, "DELETE FROM trades WHERE number = 1", NULL, NULL, NULL),
+                      SQLITE_OK);
+    sqlite3_close (db);
+    fix->store = catalog_store_new (fix->db, fix->csv);
+    assert_non_null (fix->store);
+    catalog_order_t orders [] = { s_order ("FishCo", "buy", 1, "a") };
+    catalog_result_t results [1];
+    assert_int_equal (catalog_store_apply_batch (fix->store, 1, 1, orders, 1, results),
+                      CATALOG_APPLIED);
+    assert_true (results [0].known);
+    assert_int_equal (results [0].number, 0);
+    assert_int_equal (catalog_store_last_number (fix->store), 0);
+}
+
+//  An empty batch fences: its number does not matter, a lower epoch is refused.
+static void
+test_fence_ignores_number (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    catalog_order_t orders [] = { s_order ("FishCo", "buy", 1, "a") };
+    catalog_result_t results [1];
+    assert_int_equal (catalog_store_apply_batch (fix->store, 3, 0, orders, 1, results),
+                      CATALOG_APPLIED);
+    assert_int_equal (catalog_store_apply_batch (fix->store, 7, 42, NULL, 0, NULL),
+                      CATALOG_APPLIED);
+    assert_int_equal (catalog_store_epoch (fix->store), 7);
+    assert_int_equal (catalog_store_apply_batch (fix->store, 6, 1, NULL, 0, NULL),
+                      CATALOG_REFUSED);
+    assert_non_null (strstr (catalog_store_error (fix->store), "stale epoch"));
+    //  The fenced-out leader's batch is refused, the fencing leader's applied.
+    assert_int_equal (catalog_store_apply_batch (fix->store, 3, 1, orders, 1, results),
+                      CATALOG_REFUSED);
+    orders [0] = s_order ("FishCo", "buy", 1, "b");
+    assert_int_equal (catalog_store_apply_batch (fix->store, 7, 1, orders, 1, results),
+                      CATALOG_APPLIED);
+    s_reopen (fix);
+    assert_int_equal (catalog_store_epoch (fix->store), 7);
+    s_assert_untouched (fix, 1, 7, 98);
+}
 //  Each bad CSV makes new() fail on a fresh database.
 static void
 test_rejects_bad_csv (void **state)
@@ -342,6 +456,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_storage_error_changes_nothing,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_rejects_bad_csv, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_known_key_returns_first_number, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_key_reused_for_another_order, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_migration_adds_unique_key, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_fence_ignores_number, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

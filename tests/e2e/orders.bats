@@ -252,13 +252,32 @@ EOF
     echo "retry: $status $body"
     [ "$status" = 200 ]
     [ "$body" = "$first" ]
+    #   The same key with another order: 422, and nothing changes (issue 9).
     post_order FishCo 9 sell "$key"
     echo "same key, other order: $status $body"
-    [ "$status" = 200 ]
-    [ "$body" = "$first" ]
+    [ "$status" = 422 ]
+    [ "$body" = '{"error":{"code":422,"message":"idempotency key reused for a different order"}}' ]
+    post_order GreenLeaf 5 buy "$key"
+    [ "$status" = 422 ]
     [ "$(stock_field GreenLeaf quantity)" = $((q0 - 4)) ]
     [ "$(stock_field GreenLeaf volume)" = $((v0 + 4)) ]
     [ "$(next_number)" = $((next + 1)) ]
+    check_books
+}
+
+@test "every POST /orders answer carries the Idempotency-Key it used" {
+    local key="e2e-echo-$$-$RANDOM" headers
+    headers=$(curl -s -D - -o /dev/null -X POST -H "Idempotency-Key: $key" \
+               -d '{"name":"GameStart","quantity":1,"type":"buy"}' \
+               "http://127.0.0.1:$BAZAAR_HTTP_PORT/orders" | tr -d '\r')
+    echo "$headers"
+    grep -qx "Idempotency-Key: $key" <<< "$headers"
+    #   Without one, the frontend's own key, a UUID; on an error too.
+    headers=$(curl -s -D - -o /dev/null -X POST -d '{"name":"GameStart","quantity":0,"type":"buy"}' \
+               "http://127.0.0.1:$BAZAAR_HTTP_PORT/orders" | tr -d '\r')
+    echo "$headers"
+    grep -q '^HTTP/1.1 400' <<< "$headers"
+    grep -Eqx 'Idempotency-Key: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}' <<< "$headers"
     check_books
 }
 
