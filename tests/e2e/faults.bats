@@ -139,7 +139,7 @@ load_start () {
             local i=0 out code num
             while :; do
                 i=$((i + 1))
-                out=$(curl -s --max-time 5 -X POST -H "Idempotency-Key: faults-load-$$-$c-$i" \
+                out=$(curl -s --max-time 5 -X POST -H "Idempotency-Key: faults-load-$$-$c-$i" -H "Content-Type: application/json" \
                       -d '{"name":"BoarCo","quantity":1,"type":"sell"}' -w ' %{http_code}' \
                       "http://127.0.0.1:$BAZAAR_HTTP_PORT/orders") || true
                 code=${out##* }
@@ -189,7 +189,7 @@ load_stop () {
     local key="faults-race-$$" dir i answers
     dir=$(mktemp -d)
     for i in $(seq 8); do
-        curl -s --max-time 10 -X POST -H "Idempotency-Key: $key" \
+        curl -s --max-time 10 -X POST -H "Idempotency-Key: $key" -H "Content-Type: application/json" \
              -d '{"name":"MenhirCo","quantity":3,"type":"buy"}' -w ' %{http_code}\n' \
              "http://127.0.0.1:$BAZAAR_HTTP_PORT/orders" > "$dir/$i" &
         ((i == 3)) && "$CLUSTER" restart order3 > /dev/null &

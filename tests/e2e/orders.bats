@@ -267,13 +267,14 @@ EOF
 
 @test "every POST /orders answer carries the Idempotency-Key it used" {
     local key="e2e-echo-$$-$RANDOM" headers
-    headers=$(curl -s -D - -o /dev/null -X POST -H "Idempotency-Key: $key" \
+    headers=$(curl -s -D - -o /dev/null -X POST -H "Idempotency-Key: $key" -H 'Content-Type: application/json' \
                -d '{"name":"GameStart","quantity":1,"type":"buy"}' \
                "http://127.0.0.1:$BAZAAR_HTTP_PORT/orders" | tr -d '\r')
     echo "$headers"
     grep -qx "Idempotency-Key: $key" <<< "$headers"
     #   Without one, the frontend's own key, a UUID; on an error too.
-    headers=$(curl -s -D - -o /dev/null -X POST -d '{"name":"GameStart","quantity":0,"type":"buy"}' \
+    headers=$(curl -s -D - -o /dev/null -X POST -H 'Content-Type: application/json' \
+               -d '{"name":"GameStart","quantity":0,"type":"buy"}' \
                "http://127.0.0.1:$BAZAAR_HTTP_PORT/orders" | tr -d '\r')
     echo "$headers"
     grep -q '^HTTP/1.1 400' <<< "$headers"
