@@ -4,11 +4,17 @@
 #include "bz_bus.h"
 #include "bz_msg.h"
 #include "bz_security.h"
+#include <netdb.h>
+#include <sys/socket.h>
 
 #define SERVICES_MAX    64      //  garbage service names must not grow memory
 #define WORKERS_MAX     256
 #define FRAMES_MAX      1100    //  a BATCH of 1000 orders plus its header
 #define KEY_MAX         (2 * (255 + BZ_REQID_MAX) + 2)
+//  The ROUTER's transport events, published on the monitor as "transport".
+#define TRANSPORT_EVENTS (ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_ACCEPT_FAILED \
+    | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL \
+    | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 
 typedef struct _service_t service_t;
 
@@ -41,7 +47,10 @@ struct _service_t {
 
 struct _bus_broker_t {
     zsock_t *router;
-    zsock_t *monitor;
+    zsock_t *monitor;           //  XPUB: events out, subscriptions in (a new one gets "state")
+    zsock_t *transport;         //  PAIR reading zmq_socket_monitor events of the ROUTER
+    char publisher [41];        //  the monitor stream's id, one per start
+    int64_t monitor_seq;        //  seq of the next "hb" on the monitor
     zhashx_t *services;
     zhashx_t *workers;
     int heartbeat_ms, liveness, queue_wait_ms, queue_max, max_credit;
@@ -119,6 +128,105 @@ s_publish (bus_broker_t *self, const char *topic, const char *service, int64_t r
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, topic);
     zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&event) });
+    zmsg_send (&msg, self->monitor);
+    zmsg_destroy (&msg);
+}
+
+//  The whole table on one "state" message: one WORKER{service, rank, count=epoch} frame
+//  per live worker (none when the bus has no worker). Sent when someone subscribes,
+//  so a monitor that joins late (busmon --once, the frontend's live page) needs no
+//  history: the leader of a ranked service is its highest rank, at that worker's epoch.
+static void
+s_publish_state (bus_broker_t *self)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "state");
+    for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
+         w = (worker_t *) zhashx_next (self->workers)) {
+        bz_msg_t info;
+        bz_msg_init (&info, BZ_MSG_WORKER);
+        bz_msg_set_str (info.service, sizeof info.service, w->service->name);
+        info.rank = w->rank;
+        info.count = w->epoch;
+        zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&info) });
+    }
+    zmsg_send (&msg, self->monitor);
+    zmsg_destroy (&msg);
+}
+
+//  A subscription on the XPUB (verbose: every one, repeats included). A topic that
+//  would receive "state" ("", "s"... "state") gets the table at once.
+static void
+s_monitor_input (bus_broker_t *self)
+{
+    zframe_t *frame = zframe_recv (self->monitor);
+    if (!frame)
+        return;
+    size_t size = zframe_size (frame);
+    const char *data = (const char *) zframe_data (frame);
+    if (size >= 1 && data [0] == 1 && size - 1 <= 5 && memcmp (data + 1, "state", size - 1) == 0)
+        s_publish_state (self);
+    zframe_destroy (&frame);
+}
+
+//  One event of zmq_socket_monitor on the ROUTER (two frames: 16-bit event and 32-bit
+//  value, then the endpoint), published as "transport" TRANSPORT{name, message, count}.
+//  An accepted connection's value is its file descriptor: the peer's address is read
+//  from it while it is open.
+static void
+s_transport_input (bus_broker_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->transport);
+    zframe_t *head = msg? zmsg_first (msg): NULL;
+    char *endpoint = msg && zmsg_size (msg) == 2? zframe_strdup (zmsg_last (msg)): NULL;
+    if (head && endpoint && zframe_size (head) == 6) {
+        uint16_t event;
+        uint32_t value;
+        memcpy (&event, zframe_data (head), 2);
+        memcpy (&value, zframe_data (head) + 2, 4);
+        const char *name = event == ZMQ_EVENT_ACCEPTED? "accepted"
+                         : event == ZMQ_EVENT_DISCONNECTED? "disconnected"
+                         : event == ZMQ_EVENT_ACCEPT_FAILED? "accept_failed"
+                         : event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH? "handshake_failed_auth"
+                         : event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL? "handshake_failed_protocol"
+                         : event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL? "handshake_failed": NULL;
+        bz_msg_t info;
+        bz_msg_init (&info, BZ_MSG_TRANSPORT);
+        bz_msg_set_str (info.message, sizeof info.message, endpoint);
+        struct sockaddr_storage peer;
+        socklen_t length = sizeof peer;
+        char host [64], port [16];
+        if (event == ZMQ_EVENT_ACCEPTED
+        &&  getpeername ((int) value, (struct sockaddr *) &peer, &length) == 0
+        &&  getnameinfo ((struct sockaddr *) &peer, length, host, sizeof host, port, sizeof port,
+                         NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+            snprintf (info.message, sizeof info.message, "%s from %s:%s", endpoint, host, port);
+        info.count = value;
+        if (name) {
+            bz_msg_set_str (info.name, sizeof info.name, name);
+            zmsg_t *out = zmsg_new ();
+            zmsg_addstr (out, "transport");
+            zmsg_append (out, &(zframe_t *) { bz_msg_encode (&info) });
+            zmsg_send (&out, self->monitor);
+            zmsg_destroy (&out);
+        }
+    }
+    zstr_free (&endpoint);
+    zmsg_destroy (&msg);
+}
+
+//  Every heartbeat_ms: the monitor stream's HEARTBEAT{publisher, seq}, so a subscriber
+//  tells a quiet bus from a dead one (or a restarted one: a new publisher).
+static void
+s_publish_heartbeat (bus_broker_t *self)
+{
+    bz_msg_t beat;
+    bz_msg_init (&beat, BZ_MSG_HEARTBEAT);
+    bz_msg_set_str (beat.publisher, sizeof beat.publisher, self->publisher);
+    beat.seq = self->monitor_seq++;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "hb");
+    zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&beat) });
     zmsg_send (&msg, self->monitor);
     zmsg_destroy (&msg);
 }
@@ -544,6 +652,7 @@ s_housekeeping (bus_broker_t *self)
     if (stats)
         self->stats_at = now + 1000;
     s_forget_idle_services (self);
+    s_publish_heartbeat (self);
     self->heartbeat_at = now + self->heartbeat_ms;
 }
 
@@ -562,7 +671,7 @@ bus_broker_new (bz_config_t *config)
     self->workers = zhashx_new ();
     zhashx_set_destructor (self->workers, (zhashx_destructor_fn *) s_worker_free);
     self->router = zsock_new (ZMQ_ROUTER);
-    self->monitor = zsock_new (ZMQ_PUB);
+    self->monitor = zsock_new (ZMQ_XPUB);
     if (self->router && self->monitor) {
         zsock_set_router_mandatory (self->router, 1);
         //  Mandatory routing makes a send to a peer at its high-water mark block; the
@@ -572,6 +681,9 @@ bus_broker_new (bz_config_t *config)
         zsock_set_rcvhwm (self->router, 100000);
         zsock_set_maxmsgsize (self->router, (int) bz_config_int (config, "max_frame"));
         zsock_set_linger (self->router, 0);
+        zsock_set_xpub_verbose (self->monitor, 1);
+        //  The frames of a leader or state event must not be dropped under a burst
+        zsock_set_sndhwm (self->monitor, 10000);
     }
     bz_security_t *security = bz_security_for (config);
     if (!self->router || !self->monitor
@@ -582,6 +694,21 @@ bus_broker_new (bz_config_t *config)
         zsys_error ("bus: cannot bind %s / %s", bz_config_endpoint (config, "bus"),
                     bz_config_endpoint (config, "monitor"));
         bus_broker_destroy (&self);
+    }
+    if (self) {
+        zuuid_t *uuid = zuuid_new ();
+        snprintf (self->publisher, sizeof self->publisher, "%s", uuid? zuuid_str (uuid): "bus");
+        zuuid_destroy (&uuid);
+        //  One endpoint name per broker in the process (tests run several)
+        char endpoint [64];
+        snprintf (endpoint, sizeof endpoint, "inproc://bus-transport-%p", (void *) self);
+        if (zmq_socket_monitor (zsock_resolve (self->router), endpoint, TRANSPORT_EVENTS) == 0) {
+            self->transport = zsock_new (ZMQ_PAIR);
+            if (self->transport && zsock_connect (self->transport, "%s", endpoint))
+                zsock_destroy (&self->transport);
+        }
+        if (!self->transport)
+            zsys_warning ("bus: no transport events on the monitor (zmq_socket_monitor failed)");
     }
     return self;
 }
@@ -595,6 +722,9 @@ bus_broker_destroy (bus_broker_t **self_p)
         return;
     zhashx_destroy (&self->workers);
     zhashx_destroy (&self->services);
+    if (self->router)
+        zmq_socket_monitor (zsock_resolve (self->router), NULL, 0);
+    zsock_destroy (&self->transport);
     zsock_destroy (&self->router);
     zsock_destroy (&self->monitor);
     free (self);
@@ -605,12 +735,20 @@ int
 bus_broker_step (bus_broker_t *self, int timeout_ms)
 {
     assert (self);
-    zmq_pollitem_t item = { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 };
+    zmq_pollitem_t items [] = {
+        { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (self->monitor), 0, ZMQ_POLLIN, 0 },
+        { self->transport? zsock_resolve (self->transport): NULL, 0, ZMQ_POLLIN, 0 },
+    };
     int64_t wait = self->heartbeat_at - zclock_mono ();
     if (wait > timeout_ms)
         wait = timeout_ms;
-    if (zmq_poll (&item, 1, wait > 0? (long) wait: 0) < 0 && zsys_interrupted)
+    if (zmq_poll (items, self->transport? 3: 2, wait > 0? (long) wait: 0) < 0 && zsys_interrupted)
         return -1;
+    for (int i = 0; i < 100 && (zsock_events (self->monitor) & ZMQ_POLLIN); i++)
+        s_monitor_input (self);
+    for (int i = 0; self->transport && i < 100 && (zsock_events (self->transport) & ZMQ_POLLIN); i++)
+        s_transport_input (self);
     //  Drain in bounded batches so housekeeping still runs under a flood.
     for (int handled = 0; handled < 10000 && (zsock_events (self->router) & ZMQ_POLLIN); handled++) {
         zmsg_t *msg = zmsg_recv (self->router);

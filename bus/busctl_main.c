@@ -1,14 +1,31 @@
 /*  bazaar-busctl: asks the bus who is live, or prints a setting as the services see
     it (config file plus BAZAAR_<KEY> overrides). Used by scripts/cluster and people.
-    Usage: bazaar-busctl [--config PATH] workers|leader|config KEY                    */
+    Usage: bazaar-busctl [--config PATH] [--json] workers|leader|config KEY          */
+#include <jansson.h>
 #include "bz_client.h"
 #include "bz_bus.h"
 #include "bz_msg.h"
 #include "bz_security.h"
 
-//  Prints the live workers, or the order leader's replica id. Returns the exit code.
+typedef struct {
+    char service [BZ_SERVICE_MAX + 1];
+    int64_t rank, inflight;
+} worker_row_t;
+
+//  By service, then rank: the order people read and scripts diff.
 static int
-s_query (bz_config_t *config, bool leader_only)
+s_compare_rows (const void *a, const void *b)
+{
+    const worker_row_t *x = (const worker_row_t *) a, *y = (const worker_row_t *) b;
+    int by_name = strcmp (x->service, y->service);
+    return by_name? by_name: (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+//  Prints the live workers (a header, then one row each, sorted), or the order
+//  leader's replica id; as JSON with json. Returns the exit code: 1 when the bus did
+//  not answer, or, for leader, when there is none.
+static int
+s_query (bz_config_t *config, bool leader_only, bool json)
 {
     bz_client_t *client = bz_client_new (config);
     if (!client)
@@ -21,37 +38,73 @@ s_query (bz_config_t *config, bool leader_only)
         fprintf (stderr, "busctl: the bus did not answer\n");
         return 1;
     }
+    size_t count = 0;
+    worker_row_t *rows = (worker_row_t *) calloc (zmsg_size (reply) + 1, sizeof *rows);
     int64_t leader = 0;
-    for (zframe_t *frame = zmsg_first (reply); frame; frame = zmsg_next (reply)) {
+    for (zframe_t *frame = zmsg_first (reply); frame && rows; frame = zmsg_next (reply)) {
         bz_msg_t worker;
         char error [128];
         if (bz_msg_decode_frame (&worker, frame, error, sizeof error) != BZ_MSG_WORKER)
             continue;
         if (streq (worker.service, "order") && worker.rank > leader)
             leader = worker.rank;
-        if (!leader_only)
-            printf ("%-12s rank %-3" PRId64 " in flight %" PRId64 "\n",
-                    worker.service, worker.rank, worker.count);
+        snprintf (rows [count].service, sizeof rows [count].service, "%s", worker.service);
+        rows [count].rank = worker.rank;
+        rows [count].inflight = worker.count;
+        count++;
     }
     zmsg_destroy (&reply);
+    if (rows)
+        qsort (rows, count, sizeof *rows, s_compare_rows);
+    if (leader_only && json)
+        printf (leader? "{\"service\":\"order\",\"leader\":%" PRId64 "}\n"
+                      : "{\"service\":\"order\",\"leader\":null}\n", leader);
+    else
     if (leader_only && leader)
         printf ("%" PRId64 "\n", leader);
-    return leader_only && !leader? 1: 0;
+    else
+    if (!leader_only && json) {
+        json_t *list = json_array ();
+        for (size_t i = 0; i < count; i++)
+            json_array_append_new (list, json_pack ("{s:s,s:I,s:I,s:b}",
+                "service", rows [i].service, "rank", (json_int_t) rows [i].rank,
+                "inflight", (json_int_t) rows [i].inflight,
+                "leader", streq (rows [i].service, "order") && rows [i].rank == leader));
+        char *text = json_dumps (list, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf ("%s\n", text? text: "[]");
+        free (text);
+        json_decref (list);
+    }
+    else
+    if (!leader_only) {
+        printf ("%-12s %-5s %-9s %s\n", "SERVICE", "RANK", "INFLIGHT", "ROLE");
+        for (size_t i = 0; i < count; i++)
+            printf ("%-12s %-5" PRId64 " %-9" PRId64 " %s\n", rows [i].service, rows [i].rank,
+                    rows [i].inflight, streq (rows [i].service, "order")
+                    ? (rows [i].rank == leader? "leader": "follower"): "");
+    }
+    free (rows);
+    return leader_only && !leader && !json? 1: 0;
 }
 
 int
 main (int argc, char *argv [])
 {
     const char *config_path = NULL;
-    if (argc >= 4 && streq (argv [1], "--config")) {
-        config_path = argv [2];
-        argv += 2;
-        argc -= 2;
+    bool json = false;
+    while (argc >= 2 && (streq (argv [1], "--json") || (argc >= 3 && streq (argv [1], "--config")))) {
+        int used = streq (argv [1], "--json")? 1: 2;
+        if (used == 1)
+            json = true;
+        else
+            config_path = argv [2];
+        argv += used;
+        argc -= used;
     }
     bool config_key = argc == 3 && streq (argv [1], "config");
     if (!config_key
     &&  (argc != 2 || (!streq (argv [1], "workers") && !streq (argv [1], "leader")))) {
-        fprintf (stderr, "usage: bazaar-busctl [--config PATH] workers|leader|config KEY\n");
+        fprintf (stderr, "usage: bazaar-busctl [--config PATH] [--json] workers|leader|config KEY\n");
         return 2;
     }
     if (config_key && !bz_config_known (argv [2])) {
@@ -68,7 +121,7 @@ main (int argc, char *argv [])
     else {
         bz_security_t *security = bz_security_new (config);
         bz_security_set_default (security);
-        rc = security? s_query (config, streq (argv [1], "leader")): 1;
+        rc = security? s_query (config, streq (argv [1], "leader"), json): 1;
         bz_security_destroy (&security);
     }
     bz_config_destroy (&config);
