@@ -19,7 +19,8 @@
     K (worker_credit,      "128")         \
     K (max_frame,          "4096")        \
     K (order_replicas,     "3")           \
-    K (curve,              "off")
+    K (curve,              "off")         \
+    K (www,                "frontend/www")
 
 static const struct { const char *key, *fallback; } s_keys [] = {
 #define K(key, fallback) { #key, fallback },

@@ -7,7 +7,6 @@
 #include "frontend_api.h"
 #include "frontend_conn.h"
 #include "frontend_json.h"
-#include "frontend_page.h"
 #include "frontend_reply.h"
 
 //  Pause before repeating a request the bus refused with 503 (no live worker yet).
@@ -23,7 +22,8 @@
 struct _frontend_api_t {
     frontend_metrics_t *metrics;    //  not owned
     frontend_cache_t *cache;        //  not owned
-    frontend_feed_t *feed;          //  not owned; NULL when the cache is off
+    frontend_feed_t *feed;          //  not owned
+    frontend_static_t *files;       //  not owned: the live page
     int timeout_ms;                 //  deadline of one REST request, retries included
     int health_timeout_ms;
     int64_t bus_max;                //  bus requests this frontend may wait on at once
@@ -33,14 +33,15 @@ struct _frontend_api_t {
 };
 
 frontend_api_t *
-frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics,
-                  frontend_cache_t *cache, frontend_feed_t *feed)
+frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics, frontend_cache_t *cache,
+                  frontend_feed_t *feed, frontend_static_t *files)
 {
-    assert (config && metrics && cache);
+    assert (config && metrics && cache && files);
     frontend_api_t *self = (frontend_api_t *) zmalloc (sizeof (frontend_api_t));
     self->metrics = metrics;
     self->cache = cache;
     self->feed = feed;
+    self->files = files;
     int64_t timeout = bz_config_int (config, "request_timeout_ms");
     self->timeout_ms = (timeout > 0 && timeout < 600000)? (int) timeout: 3000;
     self->health_timeout_ms = self->timeout_ms < HEALTH_TIMEOUT_MS? self->timeout_ms: HEALTH_TIMEOUT_MS;
@@ -264,20 +265,23 @@ s_append_stock (json_t *list, zframe_t *frame)
         "volume", (json_int_t) stock.volume)) == 0;
 }
 
-static int
-s_get_stocks (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
+json_t *
+frontend_api_stocks (frontend_api_t *self, bz_client_t *client, int *status,
+                     char *error, size_t error_size)
 {
+    assert (self && client && status && error);
     bz_msg_t request, first;
     bz_msg_init (&request, BZ_MSG_LIST);
     zmsg_t *reply = s_call (self, client, "catalog", &request, self->timeout_ms, true, &first);
-    if (!reply)
-        return frontend_reply_error (conn, 503, s_no_reply (&first, "catalog unavailable"));
-    char error [256];
+    if (!reply) {
+        *status = s_fail (error, error_size, 503, s_no_reply (&first, "catalog unavailable"));
+        return NULL;
+    }
     if (zmsg_size (reply) == 1 && first.id == BZ_MSG_ERROR) {
         zmsg_destroy (&reply);
-        int status = s_service_error (&first, "catalog not found", "catalog unavailable",
-                                      error, sizeof error);
-        return frontend_reply_error (conn, status, error);
+        *status = s_service_error (&first, "catalog not found", "catalog unavailable",
+                                   error, error_size);
+        return NULL;
     }
     json_t *list = json_array ();
     for (zframe_t *frame = zmsg_first (reply); frame && list; frame = zmsg_next (reply))
@@ -286,11 +290,18 @@ s_get_stocks (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
             list = NULL;
         }
     zmsg_destroy (&reply);
-    if (!list) {
-        int status = s_bad_reply (self, "catalog", &first, error, sizeof error);
-        return frontend_reply_error (conn, status, error);
-    }
-    return frontend_reply_data (conn, list);
+    if (!list)
+        *status = s_bad_reply (self, "catalog", &first, error, error_size);
+    return list;
+}
+
+static int
+s_get_stocks (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
+{
+    char error [256];
+    int status = 200;
+    json_t *list = frontend_api_stocks (self, client, &status, error, sizeof error);
+    return list? frontend_reply_data (conn, list): frontend_reply_error (conn, status, error);
 }
 
 //  What s_read_body returns besides a size.
@@ -567,15 +578,28 @@ s_get_cache (frontend_api_t *self, struct mg_connection *conn)
         "next_seq", (json_int_t) feed.next_seq, "flushes", flushes));
 }
 
+//  GET / and GET /<file>: the live page's files, from memory. They may change with a
+//  deploy, so a browser revalidates (no-cache), which costs one request each.
+static int
+s_get_file (frontend_api_t *self, struct mg_connection *conn, const char *name)
+{
+    const char *data, *type;
+    size_t size;
+    if (!frontend_static_find (self->files, name, &data, &size, &type))
+        return frontend_reply_error (conn, 404, "no such path");
+    return frontend_reply_send (conn, 200, type, "Cache-Control: no-cache\r\n", false, data, size);
+}
+
 int
-frontend_api_handle (frontend_api_t *self, struct mg_connection *conn,
+frontend_api_handle (
+frontend_api_t *self, struct mg_connection *conn,
                      bz_client_t *client, const frontend_route_t *route)
 {
     assert (self && conn && route);
     switch (route->id) {
         case FRONTEND_ROUTE_PAGE:
-            return frontend_reply_send (conn, 200, "text/html; charset=utf-8", NULL, false,
-                                        frontend_page_html, frontend_page_size);
+        case FRONTEND_ROUTE_STATIC:
+            return s_get_file (self, conn, route->id == FRONTEND_ROUTE_PAGE? "index.html": route->name);
         case FRONTEND_ROUTE_METRICS:
             return s_get_metrics (self, conn);
         case FRONTEND_ROUTE_CACHE:

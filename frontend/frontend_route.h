@@ -22,6 +22,7 @@ typedef enum {
     FRONTEND_ROUTE_HEALTH,      //  GET /health
     FRONTEND_ROUTE_METRICS,     //  GET /metrics
     FRONTEND_ROUTE_CACHE,       //  GET /cache
+    FRONTEND_ROUTE_STATIC,      //  GET /<file.ext>: a file of the live page (name holds it)
     FRONTEND_ROUTE_COUNT
 } frontend_route_id_t;
 
@@ -30,7 +31,7 @@ typedef struct {
     int status;                 //  0 when matched, else the HTTP error to answer
     const char *error;          //  why, when status is set (a static string)
     const char *allow;          //  the methods the path accepts (for 405's Allow header)
-    char name [FRONTEND_NAME_MAX + 1];  //  ROUTE_STOCK's stock name
+    char name [FRONTEND_NAME_MAX + 1];  //  ROUTE_STOCK's stock name, ROUTE_STATIC's file
     int64_t number;             //  ROUTE_ORDER's order number
 } frontend_route_t;
 
