@@ -6,6 +6,8 @@ CC        ?= cc
 OPT       ?= -O2 -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPT) \
              -Ibus -Ischemas -Icatalog -Ifrontend -Iorder -Iclient
+VERSION   := $(or $(VERSION),$(shell git describe --always --dirty 2>/dev/null),unknown)
+CFLAGS    += -DBZ_VERSION='"$(VERSION)"'
 LDLIBS    += -lczmq -lzmq -lmsgpackc -lsqlite3 -ljansson -lcivetweb -lcurl -lpthread -lm
 ifeq ($(SANITIZE),1)
 CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -2,6 +2,7 @@
     worker, and requeues what a dead worker held. Majordomo (ZeroMQ guide, ch. 4) on zsock.  */
 #include "bus_broker.h"
 #include "bz_bus.h"
+#include "bz_metrics.h"
 #include "bz_msg.h"
 #include "bz_security.h"
 #include <netdb.h>
@@ -34,6 +35,7 @@ typedef struct {
     zhashx_t *inflight;         //  client+reqid → request_t, kept for requeueing
     int64_t expires;
     int64_t epoch;              //  leader epoch the worker last announced
+    zmsg_t *metrics;            //  its latest bz_metrics frames, checked; NULL: none yet
 } worker_t;
 
 struct _service_t {
@@ -55,6 +57,8 @@ struct _bus_broker_t {
     zhashx_t *workers;
     int heartbeat_ms, liveness, queue_wait_ms, queue_max, max_credit;
     int64_t heartbeat_at, stats_at;
+    bz_metrics_t *metrics;      //  the bus's own, in bus.metrics as service "bus"
+    int requests_id, unavailable_id, dropped_id, workers_id, queued_id, transport_id;
 };
 
 static void s_worker_delete (bus_broker_t *self, worker_t *worker, bool requeue);
@@ -112,6 +116,7 @@ s_worker_free (worker_t **self_p)
     if (!self)
         return;
     zframe_destroy (&self->address);
+    zmsg_destroy (&self->metrics);
     zhashx_destroy (&self->inflight);
     free (self);
     *self_p = NULL;
@@ -204,6 +209,7 @@ s_transport_input (bus_broker_t *self)
         info.count = value;
         if (name) {
             bz_msg_set_str (info.name, sizeof info.name, name);
+            bz_metrics_add (self->metrics, self->transport_id, 1);
             zmsg_t *out = zmsg_new ();
             zmsg_addstr (out, "transport");
             zmsg_append (out, &(zframe_t *) { bz_msg_encode (&info) });
@@ -229,6 +235,82 @@ s_publish_heartbeat (bus_broker_t *self)
     zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&beat) });
     zmsg_send (&msg, self->monitor);
     zmsg_destroy (&msg);
+}
+
+//  --------------------------------------------------------------------------
+//  Metrics: the bus's own, and the latest each worker sent (bus.metrics)
+
+static void
+s_metrics_declare (bus_broker_t *self)
+{
+    self->metrics = bz_metrics_new (BZ_VERSION);
+    self->requests_id = bz_metrics_counter (self->metrics, "bazaar_bus_requests_total",
+        "Client requests the bus queued for a service.");
+    self->unavailable_id = bz_metrics_counter (self->metrics, "bazaar_bus_unavailable_total",
+        "Requests answered 503 by the bus: no live worker in time, queue full, too many services.");
+    self->dropped_id = bz_metrics_counter (self->metrics, "bazaar_bus_dropped_total",
+        "Malformed messages the bus dropped.");
+    self->transport_id = bz_metrics_counter (self->metrics, "bazaar_bus_transport_events_total",
+        "Connections accepted, lost or refused in the handshake on the bus socket.");
+    self->workers_id = bz_metrics_gauge (self->metrics, "bazaar_bus_workers",
+        "Live workers registered with the bus.");
+    self->queued_id = bz_metrics_gauge (self->metrics, "bazaar_bus_queued_requests",
+        "Requests waiting for a worker.");
+}
+
+//  A worker's METRICS: kept if every frame checks out, dropped (and counted) if not.
+static void
+s_worker_metrics (bus_broker_t *self, worker_t *worker, zmsg_t **msg_p)
+{
+    char error [128];
+    bz_metrics_t *decoded = bz_metrics_decode (*msg_p, zmsg_first (*msg_p), zmsg_size (*msg_p),
+                                               error, sizeof error);
+    if (!decoded) {
+        bz_metrics_add (self->metrics, self->dropped_id, 1);
+        zsys_warning ("bus: dropped metrics from %s rank %d: %s", worker->service->name,
+                      worker->rank, error);
+        return;
+    }
+    bz_metrics_destroy (&decoded);
+    zmsg_destroy (&worker->metrics);
+    worker->metrics = *msg_p;
+    *msg_p = NULL;
+}
+
+static void
+s_metrics_append (zmsg_t *body, const char *service, int rank, zmsg_t *frames)
+{
+    bz_msg_t header;
+    bz_msg_init (&header, BZ_MSG_WORKER);
+    bz_msg_set_str (header.service, sizeof header.service, service);
+    header.rank = rank;
+    header.count = (int64_t) zmsg_size (frames);
+    zmsg_append (body, &(zframe_t *) { bz_msg_encode (&header) });
+    for (zframe_t *frame = zmsg_first (frames); frame; frame = zmsg_next (frames))
+        zmsg_append (body, &(zframe_t *) { zframe_dup (frame) });
+}
+
+//  bus.metrics: the bus's own registry as service "bus", then every worker's latest.
+static zmsg_t *
+s_metrics_reply (bus_broker_t *self)
+{
+    size_t queued = 0;
+    for (service_t *s = (service_t *) zhashx_first (self->services); s;
+         s = (service_t *) zhashx_next (self->services))
+        queued += zlistx_size (s->queue);
+    bz_metrics_set (self->metrics, self->workers_id, (double) zhashx_size (self->workers));
+    bz_metrics_set (self->metrics, self->queued_id, (double) queued);
+    bz_metrics_update_process (self->metrics);
+    zmsg_t *own = zmsg_new ();
+    bz_metrics_encode (self->metrics, own);
+    zmsg_t *body = zmsg_new ();
+    s_metrics_append (body, "bus", 0, own);
+    zmsg_destroy (&own);
+    for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
+         w = (worker_t *) zhashx_next (self->workers))
+        if (w->metrics)
+            s_metrics_append (body, w->service->name, w->rank, w->metrics);
+    return body;
 }
 
 //  Sends to a peer on the ROUTER. With ROUTER_MANDATORY a vanished peer gives an error
@@ -258,6 +340,7 @@ s_reply_client (bus_broker_t *self, zframe_t *client, const char *service, zfram
 static void
 s_reply_error (bus_broker_t *self, request_t *request, const char *service, int code, const char *text)
 {
+    bz_metrics_add (self->metrics, self->unavailable_id, 1);
     zmsg_t *body = zmsg_new ();
     zmsg_append (body, &(zframe_t *) { bz_msg_error (code, "%s", text) });
     s_reply_client (self, request->client, service, request->reqid, &body);
@@ -393,10 +476,16 @@ s_client_request (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
     if (!name || !*name || strlen (name) > BZ_SERVICE_MAX || !reqid
     ||  zframe_size (reqid) == 0 || zframe_size (reqid) > BZ_REQID_MAX || zmsg_size (msg) == 0) {
         zsys_warning ("bus: dropped a malformed client request");
+        bz_metrics_add (self->metrics, self->dropped_id, 1);
         zframe_destroy (&reqid);
         zstr_free (&name);
         return;
     }
+    if (streq (name, BZ_SERVICE_METRICS)) {
+        zmsg_t *body = s_metrics_reply (self);
+        s_reply_client (self, sender, name, reqid, &body);
+    }
+    else
     if (streq (name, BZ_SERVICE_WORKERS)) {
         zmsg_t *body = zmsg_new ();
         for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
@@ -425,6 +514,7 @@ s_client_request (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
             queued->expires = zclock_mono () + self->queue_wait_ms;
             zlistx_add_end (service->queue, queued);
             service->requests++;
+            bz_metrics_add (self->metrics, self->requests_id, 1);
             s_dispatch (self, service);
         }
     }
@@ -563,6 +653,9 @@ s_worker_message (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
     if (command && streq (command, BZ_HEARTBEAT) && worker)
         s_worker_heartbeat (self, worker, msg);
     else
+    if (command && streq (command, BZ_METRICS) && worker)
+        s_worker_metrics (self, worker, &msg);
+    else
     if (command && (streq (command, BZ_HEARTBEAT) || streq (command, BZ_REPLY))) {
         if (!worker) {                  //  it thinks it is registered: we restarted
             worker_t stranger = { .address = sender };
@@ -581,8 +674,10 @@ s_handle (bus_broker_t *self, zmsg_t *msg)
     zframe_t *sender = zmsg_pop (msg), *empty = zmsg_pop (msg);
     char *proto = zmsg_popstr (msg);
     if (!sender || zframe_size (sender) > 255 || !empty || zframe_size (empty) != 0 || !proto
-    ||  zmsg_size (msg) > FRAMES_MAX)
+    ||  zmsg_size (msg) > FRAMES_MAX) {
         zsys_warning ("bus: dropped a malformed message");
+        bz_metrics_add (self->metrics, self->dropped_id, 1);
+    }
     else
     if (streq (proto, BZ_CLIENT_PROTO))
         s_client_request (self, sender, msg);
@@ -666,6 +761,7 @@ bus_broker_new (bz_config_t *config)
     self->queue_wait_ms = (int) bz_config_int (config, "queue_wait_ms");
     self->queue_max = (int) bz_config_int (config, "queue_max");
     self->max_credit = (int) bz_config_int (config, "worker_credit");
+    s_metrics_declare (self);
     self->services = zhashx_new ();
     zhashx_set_destructor (self->services, (zhashx_destructor_fn *) s_service_destroy);
     self->workers = zhashx_new ();
@@ -726,6 +822,7 @@ bus_broker_destroy (bus_broker_t **self_p)
         zmq_socket_monitor (zsock_resolve (self->router), NULL, 0);
     zsock_destroy (&self->transport);
     zsock_destroy (&self->router);
+    bz_metrics_destroy (&self->metrics);
     zsock_destroy (&self->monitor);
     free (self);
     *self_p = NULL;

@@ -5,6 +5,7 @@
 
 #include <czmq.h>
 #include "bz_config.h"
+#include "bz_metrics.h"
 
 //  One request taken from the bus. The service may keep it and reply later.
 typedef struct {
@@ -49,6 +50,11 @@ int64_t bz_worker_leader_epoch (bz_worker_t *self);
 //  Announces this worker's epoch to the broker (in every heartbeat, and at once),
 //  which publishes it on the monitor stream while this worker leads.
 void bz_worker_set_epoch (bz_worker_t *self, int64_t epoch);
+
+//  The service's metrics registry (counters, gauges, histograms it declares and
+//  updates from the thread that uses the worker). bz_worker_tick sends it, with the
+//  process_* gauges, to the broker once a second; GET /metrics shows it.
+bz_metrics_t *bz_worker_metrics (bz_worker_t *self);
 
 //  True while the broker has been heard from within the liveness window.
 bool bz_worker_connected (bz_worker_t *self);

@@ -8,6 +8,8 @@
 #include "frontend_conn.h"
 #include "frontend_json.h"
 #include "frontend_reply.h"
+#include "bz_metrics.h"
+#include <pthread.h>
 
 //  Pause before repeating a request the bus refused with 503 (no live worker yet).
 #define UNAVAILABLE_PAUSE_MS    20
@@ -29,6 +31,10 @@ struct _frontend_api_t {
     int64_t bus_max;                //  bus requests this frontend may wait on at once
     //  Bus requests being waited on now: one shared counter, touched only on the bus
     //  path (a round trip costs ~100 us; the cache hit path never comes here)
+    //  The frontend's own bz_metrics (process_*, build), shown with every service's
+    pthread_mutex_t own_lock;
+    bz_metrics_t *own;
+    int gathered_id;
     atomic_int_fast64_t bus_waiting __attribute__ ((aligned (64)));
 };
 
@@ -51,6 +57,10 @@ frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics, frontend_cac
     int64_t reserve = threads / BUS_RESERVE_SHARE;
     self->bus_max = threads - (reserve > 0? reserve: 1);
     atomic_init (&self->bus_waiting, 0);
+    pthread_mutex_init (&self->own_lock, NULL);
+    self->own = bz_metrics_new (BZ_VERSION);
+    self->gathered_id = bz_metrics_gauge (self->own, "bazaar_metrics_gathered",
+        "1 when this /metrics includes every service's, gathered over the bus; 0 when the bus did not answer.");
     return self;
 }
 
@@ -58,7 +68,12 @@ void
 frontend_api_destroy (frontend_api_t **self_p)
 {
     assert (self_p);
-    free (*self_p);
+    frontend_api_t *self = *self_p;
+    if (!self)
+        return;
+    bz_metrics_destroy (&self->own);
+    pthread_mutex_destroy (&self->own_lock);
+    free (self);
     *self_p = NULL;
 }
 
@@ -534,15 +549,83 @@ s_render_cache_metrics (frontend_api_t *self, char *buffer, size_t size, size_t 
     return true;
 }
 
-static int
-s_get_metrics (frontend_api_t *self, struct mg_connection *conn)
+//  The metrics of every service, gathered over the bus (bus.metrics: the bus's own and
+//  each worker's latest), rendered after the frontend's own with service and replica
+//  labels. False, with nothing rendered but bazaar_metrics_gathered 0, when the bus did
+//  not answer in time or sent something malformed.
+#define SERVICES_MAX 64
+static bool
+s_render_services (frontend_api_t *self, bz_client_t *client, char *buffer, size_t size,
+                   size_t *used)
 {
-    char buffer [8192];
-    size_t length = frontend_metrics_render (self->metrics, buffer, sizeof buffer);
-    if (length == 0 || !s_render_cache_metrics (self, buffer, sizeof buffer, &length))
-        return frontend_reply_error (conn, 500, "cannot render the metrics");
-    return frontend_reply_send (conn, 200, "text/plain; version=0.0.4; charset=utf-8",
-                                NULL, false, buffer, length);
+    bz_metrics_t *registries [SERVICES_MAX + 1];
+    char labels [SERVICES_MAX + 1][96];
+    const char *label_p [SERVICES_MAX + 1];
+    size_t count = 1;
+    bz_msg_t request, first;
+    bz_msg_init (&request, BZ_MSG_LIST);    //  the broker answers bus.metrics itself
+    zmsg_t *reply = client? s_call_bus (self, client, BZ_SERVICE_METRICS, &request,
+                                        self->health_timeout_ms, false, &first): NULL;
+    bool gathered = reply != NULL;
+    for (zframe_t *frame = reply? zmsg_first (reply): NULL; frame && gathered; ) {
+        bz_msg_t header;
+        char error [128];
+        if (count > SERVICES_MAX) {
+            gathered = false;
+            break;
+        }
+        registries [count] = bz_msg_decode_frame (&header, frame, error, sizeof error) == BZ_MSG_WORKER
+            ? bz_metrics_decode (reply, zmsg_next (reply), (size_t) header.count, error, sizeof error)
+            : NULL;
+        if (!registries [count]) {
+            zsys_warning ("frontend: malformed bus.metrics reply: %s", error);
+            gathered = false;
+            break;
+        }
+        if (streq (header.service, "order"))
+            snprintf (labels [count], sizeof labels [count], "service=\"order\",replica=\"%d\"",
+                      (int) header.rank);
+        else
+            snprintf (labels [count], sizeof labels [count], "service=\"%s\"", header.service);
+        count++;
+        frame = zmsg_next (reply);
+    }
+    zmsg_destroy (&reply);
+    if (!gathered) {
+        while (count > 1)
+            bz_metrics_destroy (&registries [--count]);
+    }
+    pthread_mutex_lock (&self->own_lock);
+    bz_metrics_update_process (self->own);
+    bz_metrics_set (self->own, self->gathered_id, gathered? 1: 0);
+    registries [0] = self->own;
+    snprintf (labels [0], sizeof labels [0], "service=\"frontend\"");
+    for (size_t i = 0; i < count; i++)
+        label_p [i] = labels [i];
+    bool fits = bz_metrics_render (registries, label_p, count, buffer, size, used);
+    pthread_mutex_unlock (&self->own_lock);
+    for (size_t i = 1; i < count; i++)
+        bz_metrics_destroy (&registries [i]);
+    return fits;
+}
+
+static int
+s_get_metrics (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
+{
+    size_t size = 256 * 1024;
+    char *buffer = (char *) malloc (size);
+    if (!buffer)
+        return frontend_reply_error (conn, 503, "out of memory");
+    size_t length = frontend_metrics_render (self->metrics, buffer, size);
+    int status;
+    if (length == 0 || !s_render_cache_metrics (self, buffer, size, &length)
+    ||  !s_render_services (self, client, buffer, size, &length))
+        status = frontend_reply_error (conn, 500, "cannot render the metrics");
+    else
+        status = frontend_reply_send (conn, 200, "text/plain; version=0.0.4; charset=utf-8",
+                                      NULL, false, buffer, length);
+    free (buffer);
+    return status;
 }
 
 //  GET /cache: what is cached, most recently used first, and the stream's state.
@@ -601,7 +684,7 @@ frontend_api_t *self, struct mg_connection *conn,
         case FRONTEND_ROUTE_STATIC:
             return s_get_file (self, conn, route->id == FRONTEND_ROUTE_PAGE? "index.html": route->name);
         case FRONTEND_ROUTE_METRICS:
-            return s_get_metrics (self, conn);
+            return s_get_metrics (self, conn, client);
         case FRONTEND_ROUTE_CACHE:
             return s_get_cache (self, conn);
         default:

@@ -105,7 +105,7 @@ s_handle_request (struct mg_connection *conn, void *cbdata)
 {
     frontend_server_t *self = (frontend_server_t *) cbdata;
     const struct mg_request_info *info = mg_get_request_info (conn);
-    frontend_metrics_begin (self->metrics);
+    int64_t started = frontend_metrics_begin (self->metrics);
     //  decode_url=no: we see the path as sent, so "%00" or "%2F" cannot slip past
     const char *path = info->local_uri_raw? info->local_uri_raw: info->request_uri;
     frontend_route_t route;
@@ -128,7 +128,7 @@ s_handle_request (struct mg_connection *conn, void *cbdata)
         if (route.id != FRONTEND_ROUTE_ORDERS && s_has_body (conn))
             frontend_conn_refuse_body (conn);
     }
-    frontend_metrics_end (self->metrics, route.id, status);
+    frontend_metrics_end (self->metrics, route.id, status, started);
     return status;
 }
 
