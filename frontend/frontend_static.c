@@ -84,7 +84,7 @@ frontend_static_new (const char *directory)
             break;
         }
         static_file_t *file = &self->files [self->count++];
-        snprintf (file->name, sizeof file->name, "%s", name);
+        snprintf (file->name, sizeof file->name, "%.*s", FRONTEND_NAME_MAX, name);
         file->content_type = type;
         char path [4096];
         snprintf (path, sizeof path, "%s/%s", directory, name);
