@@ -137,6 +137,23 @@ s_publish (bus_broker_t *self, const char *topic, const char *service, int64_t r
     zmsg_destroy (&msg);
 }
 
+//  Appends one WORKER{service, rank, count} frame per live worker to msg: count is the
+//  worker's announced epoch (the monitor's "state") or its requests in flight
+//  (bus.workers).
+static void
+s_append_workers (bus_broker_t *self, zmsg_t *msg, bool epochs)
+{
+    for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
+         w = (worker_t *) zhashx_next (self->workers)) {
+        bz_msg_t info;
+        bz_msg_init (&info, BZ_MSG_WORKER);
+        bz_msg_set_str (info.service, sizeof info.service, w->service->name);
+        info.rank = w->rank;
+        info.count = epochs? w->epoch: (int64_t) zhashx_size (w->inflight);
+        zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&info) });
+    }
+}
+
 //  The whole table on one "state" message: one WORKER{service, rank, count=epoch} frame
 //  per live worker (none when the bus has no worker). Sent when someone subscribes,
 //  so a monitor that joins late (busmon --once, the frontend's live page) needs no
@@ -146,15 +163,7 @@ s_publish_state (bus_broker_t *self)
 {
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, "state");
-    for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
-         w = (worker_t *) zhashx_next (self->workers)) {
-        bz_msg_t info;
-        bz_msg_init (&info, BZ_MSG_WORKER);
-        bz_msg_set_str (info.service, sizeof info.service, w->service->name);
-        info.rank = w->rank;
-        info.count = w->epoch;
-        zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&info) });
-    }
+    s_append_workers (self, msg, true);
     zmsg_send (&msg, self->monitor);
     zmsg_destroy (&msg);
 }
@@ -488,15 +497,7 @@ s_client_request (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
     else
     if (streq (name, BZ_SERVICE_WORKERS)) {
         zmsg_t *body = zmsg_new ();
-        for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
-             w = (worker_t *) zhashx_next (self->workers)) {
-            bz_msg_t info;
-            bz_msg_init (&info, BZ_MSG_WORKER);
-            bz_msg_set_str (info.service, sizeof info.service, w->service->name);
-            info.rank = w->rank;
-            info.count = (int64_t) zhashx_size (w->inflight);
-            zmsg_append (body, &(zframe_t *) { bz_msg_encode (&info) });
-        }
+        s_append_workers (self, body, false);
         s_reply_client (self, sender, name, reqid, &body);
     }
     else {
