@@ -61,7 +61,7 @@ page_cell () {
 }
 
 @test "a trade made with curl appears on the open page within 1 s, without a reload" {
-    local before acked pushed cell
+    local before sent acked pushed cell
     before=$(page_cell GameStart quantity)
     cell=$(printf "$PAGE_ROW" GameStart quantity)
     #   The page's own clock says when the cell changed: the time the test's bash and
@@ -71,12 +71,14 @@ page_cell () {
                   const look = () => document.querySelector('$cell').textContent === '$((before - 3))'
                                      ? resolve(Date.now()) : setTimeout(look, 2);
                   look(); }); true"
+    sent=$(now_ms)
     post_order GameStart 3 buy "browser-push-1"
     acked=$(now_ms)
     [ "$status" = 200 ]
     pushed=$(page_eval "window.pushedAt")
-    echo "# on the page $((pushed - acked)) ms after curl's 200" >&3
-    ((pushed - acked <= 1000))
+    #   Counted from before curl started: the trade's own time is inside the second
+    echo "# on the page $((pushed - sent)) ms after curl started (the test saw the 200 after $((acked - sent)) ms)" >&3
+    ((pushed - sent <= 1000))
     [ "$(page_eval 'window.notReloaded === true')" = true ]
     [ "$(page_cell GameStart volume)" = "$(stock_field GameStart volume)" ]
 }
