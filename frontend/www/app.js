@@ -13,7 +13,8 @@ const page = {
   pending: null,                    // changes seen while a snapshot is on its way
   socket: null,
   reconnectMs: RECONNECT_MIN_MS,
-  catalogUp: null,                  // from the cluster state; null: not told yet
+  busUp: null,                      // from the cluster state; null: not told yet
+  catalogUp: null,
   snapshotError: null,
   ordering: false,
 };
@@ -96,6 +97,7 @@ function setState(element, up) {
 function onCluster(message) {
   setState($('bus'), message.bus);
   setState($('catalog'), message.bus ? message.catalog : null);
+  page.busUp = message.bus;
   page.catalogUp = message.bus ? message.catalog : null;
   document.body.dataset.catalog = page.catalogUp === null ? 'unknown' : page.catalogUp ? 'up' : 'down';
   const replicas = message.replicas.map(r => {
@@ -120,6 +122,8 @@ function renderBanner() {
   let text = '';
   if (document.body.dataset.connection === 'unreachable')
     text = 'Frontend unreachable: the table below is stale. Reconnecting…';
+  else if (page.busUp === false)
+    text = 'Bus unreachable: the frontend hears nothing from the bus, so orders and lookups fail until it is back.';
   else if (page.catalogUp === false || page.snapshotError)
     text = 'Catalog down: prices and quantities may be stale, and orders will fail until it is back.';
   banner.textContent = text;
