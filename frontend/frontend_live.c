@@ -39,6 +39,7 @@ struct _frontend_live_t {
     zactor_t *pusher;
     pthread_mutex_t inbox_lock; //  guards inbox, used by the feed and the pusher
     zsock_t *inbox;             //  PUSH to the pusher
+    bool overflowed;            //  a post was dropped: the pages must resync
     pthread_mutex_t clients_lock;
     struct mg_connection **clients;
     int client_count;
@@ -273,6 +274,8 @@ s_pusher (zsock_t *pipe, void *args)
 {
     frontend_live_t *self = (frontend_live_t *) args;
     zsock_t *inbox = zsock_new_pull (self->inbox_endpoint);
+    if (inbox)
+        zsock_set_rcvhwm (inbox, 10000);
     zsock_t *monitor = zsock_new (ZMQ_SUB);
     if (monitor) {
         zsock_set_maxmsgsize (monitor, 64 * 1024);
@@ -348,6 +351,11 @@ frontend_live_new (bz_config_t *config, int max_clients)
     self->pusher = zactor_new (s_pusher, self);
     if (self->pusher)
         self->inbox = zsock_new_push (self->inbox_endpoint);
+    if (self->inbox) {
+        //  The feed never waits on the pusher: a full queue drops, then resyncs the pages
+        zsock_set_sndhwm (self->inbox, 10000);
+        zsock_set_sndtimeo (self->inbox, 0);
+    }
     if (!self->pusher || !self->inbox || !self->clients || !self->monitor_endpoint) {
         zsys_error ("frontend: cannot start the live page's pusher");
         frontend_live_destroy (&self);
@@ -381,8 +389,9 @@ frontend_live_attach (frontend_live_t *self, struct mg_context *context, fronten
     mg_set_websocket_handler (context, "/ws", s_on_connect, s_on_ready, s_on_data, s_on_close, self);
 }
 
-//  Hands text to the pusher; dropped (the page resyncs on its next snapshot) only if
-//  the pusher's queue is full.
+//  Hands text to the pusher, without waiting: when its queue is full (it is starved of
+//  CPU, or a page is slow) the text is dropped, and the pages are told to resync as soon
+//  as the queue has room again.
 static void
 s_post (frontend_live_t *self, json_t *json)
 {
@@ -391,7 +400,11 @@ s_post (frontend_live_t *self, json_t *json)
     if (!text)
         return;
     pthread_mutex_lock (&self->inbox_lock);
-    zstr_send (self->inbox, text);
+    if (self->overflowed
+    &&  zstr_send (self->inbox, "{\"type\":\"resync\",\"reason\":\"overflow\"}") == 0)
+        self->overflowed = false;
+    if (self->overflowed || zstr_send (self->inbox, text))
+        self->overflowed = true;
     pthread_mutex_unlock (&self->inbox_lock);
     free (text);
 }
