@@ -180,7 +180,9 @@ s_cluster_json (frontend_live_t *self, const cluster_t *cluster)
 static void
 s_publish_cluster (frontend_live_t *self, const cluster_t *cluster)
 {
-    char *text = json_dumps (s_cluster_json (self, cluster), DUMP_FLAGS);
+    json_t *json = s_cluster_json (self, cluster);
+    char *text = json? json_dumps (json, DUMP_FLAGS): NULL;
+    json_decref (json);
     //  json_dumps of a NULL (out of memory) is NULL: nothing to say then
     if (!text)
         return;
