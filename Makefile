@@ -31,7 +31,8 @@ BZ_VERSION:= $(or $(shell git describe --tags --always --dirty 2>/dev/null),$(VE
 
 DEB_PKGS  := build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev libcivetweb-dev \
              libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libcurl4-openssl-dev \
-             bats curl jq gnuplot-nox wrk nginx-light procps psmisc clang iproute2 nftables systemd
+             bats curl jq gnuplot-nox wrk nginx-light procps psmisc clang iproute2 nftables systemd \
+             chromium
 
 .PHONY: all deps run test test-unit test-e2e clean tsan fuzz bench lint
 all: $(PROGRAMS) $(TESTS)

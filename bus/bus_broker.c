@@ -1,14 +1,22 @@
 /*  bus_broker: routes requests by service name to live workers, many in flight per
     worker, and requeues what a dead worker held. Majordomo (ZeroMQ guide, ch. 4) on zsock.  */
 #include "bus_broker.h"
+#include "bz_cli.h"
 #include "bz_bus.h"
+#include "bz_metrics.h"
 #include "bz_msg.h"
 #include "bz_security.h"
+#include <netdb.h>
+#include <sys/socket.h>
 
 #define SERVICES_MAX    64      //  garbage service names must not grow memory
 #define WORKERS_MAX     256
 #define FRAMES_MAX      1100    //  a BATCH of 1000 orders plus its header
 #define KEY_MAX         (2 * (255 + BZ_REQID_MAX) + 2)
+//  The ROUTER's transport events, published on the monitor as "transport".
+#define TRANSPORT_EVENTS (ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_ACCEPT_FAILED \
+    | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL \
+    | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 
 typedef struct _service_t service_t;
 
@@ -28,6 +36,7 @@ typedef struct {
     zhashx_t *inflight;         //  client+reqid → request_t, kept for requeueing
     int64_t expires;
     int64_t epoch;              //  leader epoch the worker last announced
+    zmsg_t *metrics;            //  its latest bz_metrics frames, checked; NULL: none yet
 } worker_t;
 
 struct _service_t {
@@ -41,11 +50,16 @@ struct _service_t {
 
 struct _bus_broker_t {
     zsock_t *router;
-    zsock_t *monitor;
+    zsock_t *monitor;           //  XPUB: events out, subscriptions in (a new one gets "state")
+    zsock_t *transport;         //  PAIR reading zmq_socket_monitor events of the ROUTER
+    char publisher [41];        //  the monitor stream's id, one per start
+    int64_t monitor_seq;        //  seq of the next "hb" on the monitor
     zhashx_t *services;
     zhashx_t *workers;
     int heartbeat_ms, liveness, queue_wait_ms, queue_max, max_credit;
     int64_t heartbeat_at, stats_at;
+    bz_metrics_t *metrics;      //  the bus's own, in bus.metrics as service "bus"
+    int requests_id, unavailable_id, dropped_id, workers_id, queued_id, transport_id;
 };
 
 static void s_worker_delete (bus_broker_t *self, worker_t *worker, bool requeue);
@@ -103,6 +117,7 @@ s_worker_free (worker_t **self_p)
     if (!self)
         return;
     zframe_destroy (&self->address);
+    zmsg_destroy (&self->metrics);
     zhashx_destroy (&self->inflight);
     free (self);
     *self_p = NULL;
@@ -121,6 +136,191 @@ s_publish (bus_broker_t *self, const char *topic, const char *service, int64_t r
     zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&event) });
     zmsg_send (&msg, self->monitor);
     zmsg_destroy (&msg);
+}
+
+//  Appends one WORKER{service, rank, count} frame per live worker to msg: count is the
+//  worker's announced epoch (the monitor's "state") or its requests in flight
+//  (bus.workers).
+static void
+s_append_workers (bus_broker_t *self, zmsg_t *msg, bool epochs)
+{
+    for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
+         w = (worker_t *) zhashx_next (self->workers)) {
+        bz_msg_t info;
+        bz_msg_init (&info, BZ_MSG_WORKER);
+        bz_msg_set_str (info.service, sizeof info.service, w->service->name);
+        info.rank = w->rank;
+        info.count = epochs? w->epoch: (int64_t) zhashx_size (w->inflight);
+        zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&info) });
+    }
+}
+
+//  The whole table on one "state" message: one WORKER{service, rank, count=epoch} frame
+//  per live worker (none when the bus has no worker). Sent when someone subscribes,
+//  so a monitor that joins late (busmon --once, the frontend's live page) needs no
+//  history: the leader of a ranked service is its highest rank, at that worker's epoch.
+static void
+s_publish_state (bus_broker_t *self)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "state");
+    s_append_workers (self, msg, true);
+    zmsg_send (&msg, self->monitor);
+    zmsg_destroy (&msg);
+}
+
+//  A subscription on the XPUB (verbose: every one, repeats included). A topic that
+//  would receive "state" ("", "s"... "state") gets the table at once.
+static void
+s_monitor_input (bus_broker_t *self)
+{
+    zframe_t *frame = zframe_recv (self->monitor);
+    if (!frame)
+        return;
+    size_t size = zframe_size (frame);
+    const char *data = (const char *) zframe_data (frame);
+    if (size >= 1 && data [0] == 1 && size - 1 <= 5 && memcmp (data + 1, "state", size - 1) == 0)
+        s_publish_state (self);
+    zframe_destroy (&frame);
+}
+
+//  One event of zmq_socket_monitor on the ROUTER (two frames: 16-bit event and 32-bit
+//  value, then the endpoint), published as "transport" TRANSPORT{name, message, count}.
+//  An accepted connection's value is its file descriptor: the peer's address is read
+//  from it while it is open.
+static void
+s_transport_input (bus_broker_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->transport);
+    zframe_t *head = msg? zmsg_first (msg): NULL;
+    char *endpoint = msg && zmsg_size (msg) == 2? zframe_strdup (zmsg_last (msg)): NULL;
+    if (head && endpoint && zframe_size (head) == 6) {
+        uint16_t event;
+        uint32_t value;
+        memcpy (&event, zframe_data (head), 2);
+        memcpy (&value, zframe_data (head) + 2, 4);
+        const char *name = event == ZMQ_EVENT_ACCEPTED? "accepted"
+                         : event == ZMQ_EVENT_DISCONNECTED? "disconnected"
+                         : event == ZMQ_EVENT_ACCEPT_FAILED? "accept_failed"
+                         : event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH? "handshake_failed_auth"
+                         : event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL? "handshake_failed_protocol"
+                         : event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL? "handshake_failed": NULL;
+        bz_msg_t info;
+        bz_msg_init (&info, BZ_MSG_TRANSPORT);
+        bz_msg_set_str (info.message, sizeof info.message, endpoint);
+        struct sockaddr_storage peer;
+        socklen_t length = sizeof peer;
+        char host [64], port [16];
+        if (event == ZMQ_EVENT_ACCEPTED
+        &&  getpeername ((int) value, (struct sockaddr *) &peer, &length) == 0
+        &&  getnameinfo ((struct sockaddr *) &peer, length, host, sizeof host, port, sizeof port,
+                         NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+            snprintf (info.message, sizeof info.message, "%s from %s:%s", endpoint, host, port);
+        info.count = value;
+        if (name) {
+            bz_msg_set_str (info.name, sizeof info.name, name);
+            bz_metrics_add (self->metrics, self->transport_id, 1);
+            zmsg_t *out = zmsg_new ();
+            zmsg_addstr (out, "transport");
+            zmsg_append (out, &(zframe_t *) { bz_msg_encode (&info) });
+            zmsg_send (&out, self->monitor);
+            zmsg_destroy (&out);
+        }
+    }
+    zstr_free (&endpoint);
+    zmsg_destroy (&msg);
+}
+
+//  Every heartbeat_ms: the monitor stream's HEARTBEAT{publisher, seq}, so a subscriber
+//  tells a quiet bus from a dead one (or a restarted one: a new publisher).
+static void
+s_publish_heartbeat (bus_broker_t *self)
+{
+    bz_msg_t beat;
+    bz_msg_init (&beat, BZ_MSG_HEARTBEAT);
+    bz_msg_set_str (beat.publisher, sizeof beat.publisher, self->publisher);
+    beat.seq = self->monitor_seq++;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "hb");
+    zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&beat) });
+    zmsg_send (&msg, self->monitor);
+    zmsg_destroy (&msg);
+}
+
+//  --------------------------------------------------------------------------
+//  Metrics: the bus's own, and the latest each worker sent (bus.metrics)
+
+static void
+s_metrics_declare (bus_broker_t *self)
+{
+    self->metrics = bz_metrics_new (bz_cli_version ());
+    self->requests_id = bz_metrics_counter (self->metrics, "bazaar_bus_requests_total",
+        "Client requests the bus queued for a service.");
+    self->unavailable_id = bz_metrics_counter (self->metrics, "bazaar_bus_unavailable_total",
+        "Requests answered 503 by the bus: no live worker in time, queue full, too many services.");
+    self->dropped_id = bz_metrics_counter (self->metrics, "bazaar_bus_dropped_total",
+        "Malformed messages the bus dropped.");
+    self->transport_id = bz_metrics_counter (self->metrics, "bazaar_bus_transport_events_total",
+        "Connections accepted, lost or refused in the handshake on the bus socket.");
+    self->workers_id = bz_metrics_gauge (self->metrics, "bazaar_bus_workers",
+        "Live workers registered with the bus.");
+    self->queued_id = bz_metrics_gauge (self->metrics, "bazaar_bus_queued_requests",
+        "Requests waiting for a worker.");
+}
+
+//  A worker's METRICS: kept if every frame checks out, dropped (and counted) if not.
+static void
+s_worker_metrics (bus_broker_t *self, worker_t *worker, zmsg_t **msg_p)
+{
+    char error [128];
+    bz_metrics_t *decoded = bz_metrics_decode (*msg_p, zmsg_first (*msg_p), zmsg_size (*msg_p),
+                                               error, sizeof error);
+    if (!decoded) {
+        bz_metrics_add (self->metrics, self->dropped_id, 1);
+        zsys_warning ("bus: dropped metrics from %s rank %d: %s", worker->service->name,
+                      worker->rank, error);
+        return;
+    }
+    bz_metrics_destroy (&decoded);
+    zmsg_destroy (&worker->metrics);
+    worker->metrics = *msg_p;
+    *msg_p = NULL;
+}
+
+static void
+s_metrics_append (zmsg_t *body, const char *service, int rank, zmsg_t *frames)
+{
+    bz_msg_t header;
+    bz_msg_init (&header, BZ_MSG_WORKER);
+    bz_msg_set_str (header.service, sizeof header.service, service);
+    header.rank = rank;
+    header.count = (int64_t) zmsg_size (frames);
+    zmsg_append (body, &(zframe_t *) { bz_msg_encode (&header) });
+    for (zframe_t *frame = zmsg_first (frames); frame; frame = zmsg_next (frames))
+        zmsg_append (body, &(zframe_t *) { zframe_dup (frame) });
+}
+
+//  bus.metrics: the bus's own registry as service "bus", then every worker's latest.
+static zmsg_t *
+s_metrics_reply (bus_broker_t *self)
+{
+    size_t queued = 0;
+    for (service_t *s = (service_t *) zhashx_first (self->services); s;
+         s = (service_t *) zhashx_next (self->services))
+        queued += zlistx_size (s->queue);
+    bz_metrics_set (self->metrics, self->workers_id, (double) zhashx_size (self->workers));
+    bz_metrics_set (self->metrics, self->queued_id, (double) queued);
+    bz_metrics_update_process (self->metrics);
+    zmsg_t *own = zmsg_new ();
+    bz_metrics_encode (self->metrics, own);
+    zmsg_t *body = zmsg_new ();
+    s_metrics_append (body, "bus", 0, own);
+    zmsg_destroy (&own);
+    for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
+         w = (worker_t *) zhashx_next (self->workers))
+        if (w->metrics)
+            s_metrics_append (body, w->service->name, w->rank, w->metrics);
+    return body;
 }
 
 //  Sends to a peer on the ROUTER. With ROUTER_MANDATORY a vanished peer gives an error
@@ -150,6 +350,7 @@ s_reply_client (bus_broker_t *self, zframe_t *client, const char *service, zfram
 static void
 s_reply_error (bus_broker_t *self, request_t *request, const char *service, int code, const char *text)
 {
+    bz_metrics_add (self->metrics, self->unavailable_id, 1);
     zmsg_t *body = zmsg_new ();
     zmsg_append (body, &(zframe_t *) { bz_msg_error (code, "%s", text) });
     s_reply_client (self, request->client, service, request->reqid, &body);
@@ -285,21 +486,19 @@ s_client_request (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
     if (!name || !*name || strlen (name) > BZ_SERVICE_MAX || !reqid
     ||  zframe_size (reqid) == 0 || zframe_size (reqid) > BZ_REQID_MAX || zmsg_size (msg) == 0) {
         zsys_warning ("bus: dropped a malformed client request");
+        bz_metrics_add (self->metrics, self->dropped_id, 1);
         zframe_destroy (&reqid);
         zstr_free (&name);
         return;
     }
+    if (streq (name, BZ_SERVICE_METRICS)) {
+        zmsg_t *body = s_metrics_reply (self);
+        s_reply_client (self, sender, name, reqid, &body);
+    }
+    else
     if (streq (name, BZ_SERVICE_WORKERS)) {
         zmsg_t *body = zmsg_new ();
-        for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
-             w = (worker_t *) zhashx_next (self->workers)) {
-            bz_msg_t info;
-            bz_msg_init (&info, BZ_MSG_WORKER);
-            bz_msg_set_str (info.service, sizeof info.service, w->service->name);
-            info.rank = w->rank;
-            info.count = (int64_t) zhashx_size (w->inflight);
-            zmsg_append (body, &(zframe_t *) { bz_msg_encode (&info) });
-        }
+        s_append_workers (self, body, false);
         s_reply_client (self, sender, name, reqid, &body);
     }
     else {
@@ -317,6 +516,7 @@ s_client_request (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
             queued->expires = zclock_mono () + self->queue_wait_ms;
             zlistx_add_end (service->queue, queued);
             service->requests++;
+            bz_metrics_add (self->metrics, self->requests_id, 1);
             s_dispatch (self, service);
         }
     }
@@ -455,6 +655,9 @@ s_worker_message (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
     if (command && streq (command, BZ_HEARTBEAT) && worker)
         s_worker_heartbeat (self, worker, msg);
     else
+    if (command && streq (command, BZ_METRICS) && worker)
+        s_worker_metrics (self, worker, &msg);
+    else
     if (command && (streq (command, BZ_HEARTBEAT) || streq (command, BZ_REPLY))) {
         if (!worker) {                  //  it thinks it is registered: we restarted
             worker_t stranger = { .address = sender };
@@ -473,8 +676,10 @@ s_handle (bus_broker_t *self, zmsg_t *msg)
     zframe_t *sender = zmsg_pop (msg), *empty = zmsg_pop (msg);
     char *proto = zmsg_popstr (msg);
     if (!sender || zframe_size (sender) > 255 || !empty || zframe_size (empty) != 0 || !proto
-    ||  zmsg_size (msg) > FRAMES_MAX)
+    ||  zmsg_size (msg) > FRAMES_MAX) {
         zsys_warning ("bus: dropped a malformed message");
+        bz_metrics_add (self->metrics, self->dropped_id, 1);
+    }
     else
     if (streq (proto, BZ_CLIENT_PROTO))
         s_client_request (self, sender, msg);
@@ -544,6 +749,7 @@ s_housekeeping (bus_broker_t *self)
     if (stats)
         self->stats_at = now + 1000;
     s_forget_idle_services (self);
+    s_publish_heartbeat (self);
     self->heartbeat_at = now + self->heartbeat_ms;
 }
 
@@ -557,12 +763,13 @@ bus_broker_new (bz_config_t *config)
     self->queue_wait_ms = (int) bz_config_int (config, "queue_wait_ms");
     self->queue_max = (int) bz_config_int (config, "queue_max");
     self->max_credit = (int) bz_config_int (config, "worker_credit");
+    s_metrics_declare (self);
     self->services = zhashx_new ();
     zhashx_set_destructor (self->services, (zhashx_destructor_fn *) s_service_destroy);
     self->workers = zhashx_new ();
     zhashx_set_destructor (self->workers, (zhashx_destructor_fn *) s_worker_free);
     self->router = zsock_new (ZMQ_ROUTER);
-    self->monitor = zsock_new (ZMQ_PUB);
+    self->monitor = zsock_new (ZMQ_XPUB);
     if (self->router && self->monitor) {
         zsock_set_router_mandatory (self->router, 1);
         //  Mandatory routing makes a send to a peer at its high-water mark block; the
@@ -572,6 +779,9 @@ bus_broker_new (bz_config_t *config)
         zsock_set_rcvhwm (self->router, 100000);
         zsock_set_maxmsgsize (self->router, (int) bz_config_int (config, "max_frame"));
         zsock_set_linger (self->router, 0);
+        zsock_set_xpub_verbose (self->monitor, 1);
+        //  The frames of a leader or state event must not be dropped under a burst
+        zsock_set_sndhwm (self->monitor, 10000);
     }
     bz_security_t *security = bz_security_for (config);
     if (!self->router || !self->monitor
@@ -582,6 +792,21 @@ bus_broker_new (bz_config_t *config)
         zsys_error ("bus: cannot bind %s / %s", bz_config_bind (config, "bus"),
                     bz_config_bind (config, "monitor"));
         bus_broker_destroy (&self);
+    }
+    if (self) {
+        zuuid_t *uuid = zuuid_new ();
+        snprintf (self->publisher, sizeof self->publisher, "%s", uuid? zuuid_str (uuid): "bus");
+        zuuid_destroy (&uuid);
+        //  One endpoint name per broker in the process (tests run several)
+        char endpoint [64];
+        snprintf (endpoint, sizeof endpoint, "inproc://bus-transport-%p", (void *) self);
+        if (zmq_socket_monitor (zsock_resolve (self->router), endpoint, TRANSPORT_EVENTS) == 0) {
+            self->transport = zsock_new (ZMQ_PAIR);
+            if (self->transport && zsock_connect (self->transport, "%s", endpoint))
+                zsock_destroy (&self->transport);
+        }
+        if (!self->transport)
+            zsys_warning ("bus: no transport events on the monitor (zmq_socket_monitor failed)");
     }
     return self;
 }
@@ -595,7 +820,11 @@ bus_broker_destroy (bus_broker_t **self_p)
         return;
     zhashx_destroy (&self->workers);
     zhashx_destroy (&self->services);
+    if (self->router)
+        zmq_socket_monitor (zsock_resolve (self->router), NULL, 0);
+    zsock_destroy (&self->transport);
     zsock_destroy (&self->router);
+    bz_metrics_destroy (&self->metrics);
     zsock_destroy (&self->monitor);
     free (self);
     *self_p = NULL;
@@ -605,12 +834,20 @@ int
 bus_broker_step (bus_broker_t *self, int timeout_ms)
 {
     assert (self);
-    zmq_pollitem_t item = { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 };
+    zmq_pollitem_t items [] = {
+        { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (self->monitor), 0, ZMQ_POLLIN, 0 },
+        { self->transport? zsock_resolve (self->transport): NULL, 0, ZMQ_POLLIN, 0 },
+    };
     int64_t wait = self->heartbeat_at - zclock_mono ();
     if (wait > timeout_ms)
         wait = timeout_ms;
-    if (zmq_poll (&item, 1, wait > 0? (long) wait: 0) < 0 && zsys_interrupted)
+    if (zmq_poll (items, self->transport? 3: 2, wait > 0? (long) wait: 0) < 0 && zsys_interrupted)
         return -1;
+    for (int i = 0; i < 100 && (zsock_events (self->monitor) & ZMQ_POLLIN); i++)
+        s_monitor_input (self);
+    for (int i = 0; self->transport && i < 100 && (zsock_events (self->transport) & ZMQ_POLLIN); i++)
+        s_transport_input (self);
     //  Drain in bounded batches so housekeeping still runs under a flood.
     for (int handled = 0; handled < 10000 && (zsock_events (self->router) & ZMQ_POLLIN); handled++) {
         zmsg_t *msg = zmsg_recv (self->router);

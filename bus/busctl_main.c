@@ -1,17 +1,23 @@
 /*  bazaar-busctl: asks the bus who is live, or prints a setting as the services see
     it (config file plus BAZAAR_<KEY> overrides). Used by scripts/cluster and people.
-    Usage: bazaar-busctl [--config PATH] workers|leader|config KEY                    */
+    Usage: bazaar-busctl [--config PATH] [--json] workers|leader|config KEY          */
 #include "bz_cli.h"
+#include <jansson.h>
 #include "bz_client.h"
 #include "bz_bus.h"
 #include "bz_msg.h"
 #include "bz_security.h"
 
-static const bz_cli_option_t s_options [] = { BZ_CLI_CONFIG, { NULL, NULL, NULL, 0 } };
+enum { OPT_CONFIG, OPT_JSON };
+static const bz_cli_option_t s_options [] = {
+    BZ_CLI_CONFIG,
+    { "json", NULL, "print JSON (workers: an array of objects; leader: an object)", 0 },
+    { NULL, NULL, NULL, 0 }
+};
 static const bz_cli_t s_cli = {
-    "bazaar-busctl", "[--config PATH] workers|leader|config KEY",
+    "bazaar-busctl", "[--config PATH] [--json] workers|leader|config KEY",
     "Asks the bus who is live, or prints a setting as the services see it:\n"
-    "  workers      the live workers: service, rank, requests in flight\n"
+    "  workers      the live workers, sorted, with a header: service, rank, role, in flight\n"
     "  leader       the order leader's replica id\n"
     "  config KEY   the setting KEY (config file, then BAZAAR_<KEY>); see bazaar-config",
     s_options, 1, 2,
@@ -19,9 +25,25 @@ static const bz_cli_t s_cli = {
     "  2  usage error or bad setting"
 };
 
-//  Prints the live workers, or the order leader's replica id. Returns the exit code.
+typedef struct {
+    char service [BZ_SERVICE_MAX + 1];
+    int64_t rank, inflight;
+} worker_row_t;
+
+//  By service, then rank: the order people read and scripts diff.
 static int
-s_query (bz_config_t *config, bool leader_only)
+s_compare_rows (const void *a, const void *b)
+{
+    const worker_row_t *x = (const worker_row_t *) a, *y = (const worker_row_t *) b;
+    int by_name = strcmp (x->service, y->service);
+    return by_name? by_name: (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+//  Prints the live workers (a header, then one row each, sorted), or the order
+//  leader's replica id; as JSON with json. Returns the exit code: 1 when the bus did
+//  not answer, or, for leader, when there is none.
+static int
+s_query (bz_config_t *config, bool leader_only, bool json)
 {
     bz_client_t *client = bz_client_new (config);
     if (!client)
@@ -34,28 +56,59 @@ s_query (bz_config_t *config, bool leader_only)
         fprintf (stderr, "busctl: the bus did not answer\n");
         return 1;
     }
+    size_t count = 0;
+    worker_row_t *rows = (worker_row_t *) calloc (zmsg_size (reply) + 1, sizeof *rows);
     int64_t leader = 0;
-    for (zframe_t *frame = zmsg_first (reply); frame; frame = zmsg_next (reply)) {
+    for (zframe_t *frame = zmsg_first (reply); frame && rows; frame = zmsg_next (reply)) {
         bz_msg_t worker;
         char error [128];
         if (bz_msg_decode_frame (&worker, frame, error, sizeof error) != BZ_MSG_WORKER)
             continue;
         if (streq (worker.service, "order") && worker.rank > leader)
             leader = worker.rank;
-        if (!leader_only)
-            printf ("%-12s rank %-3" PRId64 " in flight %" PRId64 "\n",
-                    worker.service, worker.rank, worker.count);
+        snprintf (rows [count].service, sizeof rows [count].service, "%s", worker.service);
+        rows [count].rank = worker.rank;
+        rows [count].inflight = worker.count;
+        count++;
     }
     zmsg_destroy (&reply);
+    if (rows)
+        qsort (rows, count, sizeof *rows, s_compare_rows);
+    if (leader_only && json)
+        printf (leader? "{\"service\":\"order\",\"leader\":%" PRId64 "}\n"
+                      : "{\"service\":\"order\",\"leader\":null}\n", leader);
+    else
     if (leader_only && leader)
         printf ("%" PRId64 "\n", leader);
-    return leader_only && !leader? 1: 0;
+    else
+    if (!leader_only && json) {
+        json_t *list = json_array ();
+        for (size_t i = 0; i < count; i++)
+            json_array_append_new (list, json_pack ("{s:s,s:I,s:I,s:b}",
+                "service", rows [i].service, "rank", (json_int_t) rows [i].rank,
+                "inflight", (json_int_t) rows [i].inflight,
+                "leader", streq (rows [i].service, "order") && rows [i].rank == leader));
+        char *text = json_dumps (list, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf ("%s\n", text? text: "[]");
+        free (text);
+        json_decref (list);
+    }
+    else
+    if (!leader_only) {
+        printf ("%-12s %-5s %-9s %s\n", "SERVICE", "RANK", "INFLIGHT", "ROLE");
+        for (size_t i = 0; i < count; i++)
+            printf ("%-12s %-5" PRId64 " %-9" PRId64 " %s\n", rows [i].service, rows [i].rank,
+                    rows [i].inflight, streq (rows [i].service, "order")
+                    ? (rows [i].rank == leader? "leader": "follower"): "");
+    }
+    free (rows);
+    return leader_only && !leader && !json? 1: 0;
 }
 
 int
 main (int argc, char *argv [])
 {
-    const char *values [1];
+    const char *values [2];
     int rc;
     int first = bz_cli_parse (&s_cli, argc, argv, values, &rc);
     if (first < 0)
@@ -69,7 +122,7 @@ main (int argc, char *argv [])
     if (config_key && !bz_config_known (key))
         return bz_cli_usage_error (&s_cli, "no setting named '%s' (bazaar-config lists them)", key);
     setenv ("ZSYS_SIGHANDLER", "false", 1);
-    bz_config_t *config = bz_config_new (values [0]);
+    bz_config_t *config = bz_config_new (values [OPT_CONFIG]);
     if (!config)
         return 2;
     rc = 0;
@@ -78,7 +131,7 @@ main (int argc, char *argv [])
     else {
         bz_security_t *security = bz_security_new (config);
         bz_security_set_default (security);
-        rc = security? s_query (config, streq (command, "leader")): 1;
+        rc = security? s_query (config, streq (command, "leader"), values [OPT_JSON] != NULL): 1;
         bz_security_destroy (&security);
     }
     bz_config_destroy (&config);

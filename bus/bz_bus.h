@@ -12,9 +12,14 @@
 #define BZ_REPLY            "\003"
 #define BZ_HEARTBEAT        "\004"
 #define BZ_DISCONNECT       "\005"
+//  Worker to broker: the worker's bz_metrics registry (bz_metrics_encode), once a second.
+#define BZ_METRICS          "\006"
 
 //  Built-in broker service: replies with one WORKER frame per live worker.
 #define BZ_SERVICE_WORKERS  "bus.workers"
+//  Built-in broker service: the latest metrics of the bus and of every worker, each as
+//  WORKER{service, rank, count=frames} then that many bz_metrics frames.
+#define BZ_SERVICE_METRICS  "bus.metrics"
 
 //  Longest service name and request id accepted on the wire.
 #define BZ_SERVICE_MAX      32

@@ -51,7 +51,9 @@ typedef enum { T_STRING, T_ADDRESS, T_HOST, T_HOSTS, T_BIND, T_INT, T_BOOL } bz_
     K (order_replicas,     T_INT,     "3",         1, 9,     \
        "order replicas, ids 1..N") \
     K (curve,              T_BOOL,    "off",       0, 0,     \
-       "CURVE security on every ZeroMQ socket (keys in `<data>/keys`)")
+       "CURVE security on every ZeroMQ socket (keys in `<data>/keys`)") \
+    K (www,                T_STRING,  "frontend/www", 0, 0, \
+       "directory of the live page's files (index.html, app.js, style.css, favicons), read at start")
 
 //  Environment variables that are not settings, read by one program or script each.
 #define BZ_CONFIG_ENV(E) \

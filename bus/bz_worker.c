@@ -1,7 +1,9 @@
 /*  bz_worker: worker side of the bus protocol (schemas/PROTOCOL.md).
     The socket never changes: when the broker restarts, ZeroMQ reconnects and we send READY again.  */
 #include "bz_worker.h"
+#include "bz_cli.h"
 #include "bz_bus.h"
+#include "bz_metrics.h"
 #include "bz_msg.h"
 #include "bz_security.h"
 
@@ -18,6 +20,8 @@ struct _bz_worker_t {
     int64_t leader_epoch;
     int64_t epoch;              //  ours, announced in heartbeats
     bool withdrawn;             //  unregistered on purpose: no READY, no heartbeat
+    bz_metrics_t *metrics;      //  the service's counters, sent to the broker
+    int64_t metrics_at;         //  when they are next due
 };
 
 void
@@ -92,6 +96,7 @@ bz_worker_new (bz_config_t *config, const char *service, int rank)
     self->credit = (int) bz_config_int (config, "worker_credit");
     self->heartbeat_ms = (int) bz_config_int (config, "heartbeat_ms");
     self->liveness = (int) bz_config_int (config, "liveness");
+    self->metrics = bz_metrics_new (bz_cli_version ());
     self->socket = zsock_new (ZMQ_DEALER);
     if (!self->socket) {
         bz_worker_destroy (&self);
@@ -125,6 +130,7 @@ bz_worker_destroy (bz_worker_t **self_p)
         zsock_set_linger (self->socket, 100);
         zsock_destroy (&self->socket);
     }
+    bz_metrics_destroy (&self->metrics);
     free (self->service);
     free (self);
     *self_p = NULL;
@@ -202,6 +208,14 @@ bz_worker_tick (bz_worker_t *self)
     int64_t now = zclock_mono ();
     if (self->withdrawn)
         return;
+    if (now >= self->metrics_at) {
+        //  Once a second, whatever else is due: the broker keeps only the latest
+        self->metrics_at = now + 1000;
+        bz_metrics_update_process (self->metrics);
+        zmsg_t *msg = zmsg_new ();
+        bz_metrics_encode (self->metrics, msg);
+        s_send (self, BZ_METRICS, msg);
+    }
     if (now >= self->broker_expires) {
         zsys_info ("worker %s: broker silent, registering again", self->service);
         s_send_ready (self);
@@ -247,6 +261,13 @@ bz_worker_set_available (bz_worker_t *self, bool available)
     else
         s_send (self, BZ_DISCONNECT, NULL);
     zsys_info ("worker %s: %s the bus", self->service, available? "registered again with": "withdrawn from");
+}
+
+bz_metrics_t *
+bz_worker_metrics (bz_worker_t *self)
+{
+    assert (self);
+    return self->metrics;
 }
 
 int

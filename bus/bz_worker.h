@@ -5,6 +5,7 @@
 
 #include <czmq.h>
 #include "bz_config.h"
+#include "bz_metrics.h"
 
 //  One request taken from the bus. The service may keep it and reply later.
 typedef struct {
@@ -55,6 +56,11 @@ void bz_worker_set_epoch (bz_worker_t *self, int64_t epoch);
 //  workers: an order leader that cannot write its log steps aside this way. true
 //  registers it again (READY). Does nothing when already so.
 void bz_worker_set_available (bz_worker_t *self, bool available);
+
+//  The service's metrics registry (counters, gauges, histograms it declares and
+//  updates from the thread that uses the worker). bz_worker_tick sends it, with the
+//  process_* gauges, to the broker once a second; GET /metrics shows it.
+bz_metrics_t *bz_worker_metrics (bz_worker_t *self);
 
 //  True while the broker has been heard from within the liveness window.
 bool bz_worker_connected (bz_worker_t *self);

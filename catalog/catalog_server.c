@@ -17,6 +17,8 @@ struct _catalog_server_t {
     catalog_result_t *results;          //  CATALOG_BATCH_MAX, outcome of the last batch
     size_t pending;                     //  results of a committed batch not yet published
     catalog_trade_t *trades;            //  CATALOG_SINCE_MAX, reused by every SINCE
+    bz_metrics_t *metrics;              //  the worker's: sent to the broker, in /metrics
+    int requests_id, errors_id, batches_id, orders_id, commit_id;
     int64_t invalidations;              //  INVALIDATEs published (or dropped) so far
     int64_t test_drop_inv;              //  TEST ONLY: see s_test_drop_inv
 };
@@ -32,6 +34,26 @@ s_test_drop_inv (void)
     char *end = NULL;
     long long nth = value? strtoll (value, &end, 10): 0;
     return (value && *value && end && *end == 0 && nth > 0)? (int64_t) nth: 0;
+}
+
+//  The catalog's counters, in the worker's registry (bz_worker sends it to the bus).
+static void
+s_declare_metrics (catalog_server_t *self)
+{
+    static const double seconds [] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                       0.025, 0.05, 0.1, 0.25, 1 };
+    self->metrics = bz_worker_metrics (self->worker);
+    self->requests_id = bz_metrics_counter (self->metrics, "bazaar_catalog_requests_total",
+        "Requests the catalog answered (LOOKUP, LIST, BATCH, SINCE).");
+    self->errors_id = bz_metrics_counter (self->metrics, "bazaar_catalog_errors_total",
+        "Requests the catalog answered with an ERROR.");
+    self->batches_id = bz_metrics_counter (self->metrics, "bazaar_catalog_batches_total",
+        "Batches of orders the catalog was asked to apply.");
+    self->orders_id = bz_metrics_counter (self->metrics, "bazaar_catalog_batch_orders_total",
+        "Orders in those batches.");
+    self->commit_id = bz_metrics_histogram (self->metrics, "bazaar_catalog_commit_seconds",
+        "Time to apply one batch in one SQLite transaction, fsync included.",
+        seconds, sizeof seconds / sizeof seconds [0]);
 }
 
 static int
@@ -74,6 +96,8 @@ catalog_server_new (bz_config_t *config, catalog_store_t *store)
         zsys_error ("catalog: cannot start the service");
         catalog_server_destroy (&self);
     }
+    else
+        s_declare_metrics (self);
     return self;
 }
 
@@ -287,8 +311,14 @@ s_handle_batch (catalog_server_t *self, const bz_msg_t *request, zmsg_t *body, z
         zmsg_append (reply, &error);
         return;
     }
+    int64_t started = zclock_usecs ();
     int status = catalog_store_apply_batch (self->store, request->epoch, request->number,
                                             self->orders, count, self->results);
+    if (self->metrics) {
+        bz_metrics_observe (self->metrics, self->commit_id, (double) (zclock_usecs () - started) / 1e6);
+        bz_metrics_add (self->metrics, self->batches_id, 1);
+        bz_metrics_add (self->metrics, self->orders_id, (double) count);
+    }
     if (status == CATALOG_REFUSED || (status == CATALOG_APPLIED && count == 0)) {
         s_append_position (self, reply, status == CATALOG_REFUSED);
         return;
@@ -301,6 +331,18 @@ s_handle_batch (catalog_server_t *self, const bz_msg_t *request, zmsg_t *body, z
     bz_crash_point ("catalog.after_commit");
     s_append_results (self, count, reply);
     self->pending = count;
+}
+
+//  Counts one request and its outcome: an ERROR first frame is an error.
+static void
+s_count_request (catalog_server_t *self, zmsg_t *reply)
+{
+    bz_metrics_add (self->metrics, self->requests_id, 1);
+    bz_msg_t first;
+    char error [128];
+    if (zmsg_size (reply) == 1
+    &&  bz_msg_decode_frame (&first, zmsg_first (reply), error, sizeof error) == BZ_MSG_ERROR)
+        bz_metrics_add (self->metrics, self->errors_id, 1);
 }
 
 zmsg_t *
@@ -332,6 +374,8 @@ catalog_server_handle (catalog_server_t *self, zmsg_t **body_p)
         zmsg_append (reply, &(zframe_t *) {
             bz_msg_error (400, "catalog does not serve %s with %zu frames",
                           bz_msg_name (id), zmsg_size (body)) });
+    if (self->metrics)
+        s_count_request (self, reply);
     zmsg_destroy (&body);
     return reply;
 }

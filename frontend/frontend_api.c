@@ -5,10 +5,12 @@
 #include <stdatomic.h>
 #include "bz_bus.h"
 #include "frontend_api.h"
+#include "bz_cli.h"
 #include "frontend_conn.h"
 #include "frontend_json.h"
-#include "frontend_page.h"
 #include "frontend_reply.h"
+#include "bz_metrics.h"
+#include <pthread.h>
 
 //  Pause before repeating a request the bus refused with 503 (no live worker yet).
 #define UNAVAILABLE_PAUSE_MS    20
@@ -23,24 +25,30 @@
 struct _frontend_api_t {
     frontend_metrics_t *metrics;    //  not owned
     frontend_cache_t *cache;        //  not owned
-    frontend_feed_t *feed;          //  not owned; NULL when the cache is off
+    frontend_feed_t *feed;          //  not owned
+    frontend_static_t *files;       //  not owned: the live page
     int timeout_ms;                 //  deadline of one REST request, retries included
     int health_timeout_ms;
     int64_t bus_max;                //  bus requests this frontend may wait on at once
     //  Bus requests being waited on now: one shared counter, touched only on the bus
     //  path (a round trip costs ~100 us; the cache hit path never comes here)
+    //  The frontend's own bz_metrics (process_*, build), shown with every service's
+    pthread_mutex_t own_lock;
+    bz_metrics_t *own;
+    int gathered_id;
     atomic_int_fast64_t bus_waiting __attribute__ ((aligned (64)));
 };
 
 frontend_api_t *
-frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics,
-                  frontend_cache_t *cache, frontend_feed_t *feed)
+frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics, frontend_cache_t *cache,
+                  frontend_feed_t *feed, frontend_static_t *files)
 {
-    assert (config && metrics && cache);
+    assert (config && metrics && cache && files);
     frontend_api_t *self = (frontend_api_t *) zmalloc (sizeof (frontend_api_t));
     self->metrics = metrics;
     self->cache = cache;
     self->feed = feed;
+    self->files = files;
     int64_t timeout = bz_config_int (config, "request_timeout_ms");
     self->timeout_ms = (timeout > 0 && timeout < 600000)? (int) timeout: 3000;
     self->health_timeout_ms = self->timeout_ms < HEALTH_TIMEOUT_MS? self->timeout_ms: HEALTH_TIMEOUT_MS;
@@ -50,6 +58,10 @@ frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics,
     int64_t reserve = threads / BUS_RESERVE_SHARE;
     self->bus_max = threads - (reserve > 0? reserve: 1);
     atomic_init (&self->bus_waiting, 0);
+    pthread_mutex_init (&self->own_lock, NULL);
+    self->own = bz_metrics_new (bz_cli_version ());
+    self->gathered_id = bz_metrics_gauge (self->own, "bazaar_metrics_gathered",
+        "1 when this /metrics includes every service's, gathered over the bus; 0 when the bus did not answer.");
     return self;
 }
 
@@ -57,7 +69,12 @@ void
 frontend_api_destroy (frontend_api_t **self_p)
 {
     assert (self_p);
-    free (*self_p);
+    frontend_api_t *self = *self_p;
+    if (!self)
+        return;
+    bz_metrics_destroy (&self->own);
+    pthread_mutex_destroy (&self->own_lock);
+    free (self);
     *self_p = NULL;
 }
 
@@ -259,20 +276,23 @@ s_append_stock (json_t *list, zframe_t *frame)
         "volume", (json_int_t) stock.volume)) == 0;
 }
 
-static int
-s_get_stocks (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
+json_t *
+frontend_api_stocks (frontend_api_t *self, bz_client_t *client, int *status,
+                     char *error, size_t error_size)
 {
+    assert (self && client && status && error);
     bz_msg_t request, first;
     bz_msg_init (&request, BZ_MSG_LIST);
     zmsg_t *reply = s_call (self, client, "catalog", &request, self->timeout_ms, true, &first);
-    if (!reply)
-        return frontend_reply_error (conn, 503, s_no_reply (&first, "catalog unavailable"));
-    char error [256];
+    if (!reply) {
+        *status = s_fail (error, error_size, 503, s_no_reply (&first, "catalog unavailable"));
+        return NULL;
+    }
     if (zmsg_size (reply) == 1 && first.id == BZ_MSG_ERROR) {
         zmsg_destroy (&reply);
-        int status = s_service_error (&first, "catalog not found", "catalog unavailable",
-                                      error, sizeof error);
-        return frontend_reply_error (conn, status, error);
+        *status = s_service_error (&first, "catalog not found", "catalog unavailable",
+                                   error, error_size);
+        return NULL;
     }
     json_t *list = json_array ();
     for (zframe_t *frame = zmsg_first (reply); frame && list; frame = zmsg_next (reply))
@@ -281,11 +301,18 @@ s_get_stocks (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
             list = NULL;
         }
     zmsg_destroy (&reply);
-    if (!list) {
-        int status = s_bad_reply (self, "catalog", &first, error, sizeof error);
-        return frontend_reply_error (conn, status, error);
-    }
-    return frontend_reply_data (conn, list);
+    if (!list)
+        *status = s_bad_reply (self, "catalog", &first, error, error_size);
+    return list;
+}
+
+static int
+s_get_stocks (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
+{
+    char error [256];
+    int status = 200;
+    json_t *list = frontend_api_stocks (self, client, &status, error, sizeof error);
+    return list? frontend_reply_data (conn, list): frontend_reply_error (conn, status, error);
 }
 
 //  What s_read_body returns besides a size.
@@ -534,15 +561,83 @@ s_render_cache_metrics (frontend_api_t *self, char *buffer, size_t size, size_t 
     return true;
 }
 
-static int
-s_get_metrics (frontend_api_t *self, struct mg_connection *conn)
+//  The metrics of every service, gathered over the bus (bus.metrics: the bus's own and
+//  each worker's latest), rendered after the frontend's own with service and replica
+//  labels. False, with nothing rendered but bazaar_metrics_gathered 0, when the bus did
+//  not answer in time or sent something malformed.
+#define SERVICES_MAX 64
+static bool
+s_render_services (frontend_api_t *self, bz_client_t *client, char *buffer, size_t size,
+                   size_t *used)
 {
-    char buffer [8192];
-    size_t length = frontend_metrics_render (self->metrics, buffer, sizeof buffer);
-    if (length == 0 || !s_render_cache_metrics (self, buffer, sizeof buffer, &length))
-        return frontend_reply_error (conn, 500, "cannot render the metrics");
-    return frontend_reply_send (conn, 200, "text/plain; version=0.0.4; charset=utf-8",
-                                NULL, false, buffer, length);
+    bz_metrics_t *registries [SERVICES_MAX + 1];
+    char labels [SERVICES_MAX + 1][96];
+    const char *label_p [SERVICES_MAX + 1];
+    size_t count = 1;
+    bz_msg_t request, first;
+    bz_msg_init (&request, BZ_MSG_LIST);    //  the broker answers bus.metrics itself
+    zmsg_t *reply = client? s_call_bus (self, client, BZ_SERVICE_METRICS, &request,
+                                        self->health_timeout_ms, false, &first): NULL;
+    bool gathered = reply != NULL;
+    for (zframe_t *frame = reply? zmsg_first (reply): NULL; frame && gathered; ) {
+        bz_msg_t header;
+        char error [128];
+        if (count > SERVICES_MAX) {
+            gathered = false;
+            break;
+        }
+        registries [count] = bz_msg_decode_frame (&header, frame, error, sizeof error) == BZ_MSG_WORKER
+            ? bz_metrics_decode (reply, zmsg_next (reply), (size_t) header.count, error, sizeof error)
+            : NULL;
+        if (!registries [count]) {
+            zsys_warning ("frontend: malformed bus.metrics reply: %s", error);
+            gathered = false;
+            break;
+        }
+        if (streq (header.service, "order"))
+            snprintf (labels [count], sizeof labels [count], "service=\"order\",replica=\"%d\"",
+                      (int) header.rank);
+        else
+            snprintf (labels [count], sizeof labels [count], "service=\"%s\"", header.service);
+        count++;
+        frame = zmsg_next (reply);
+    }
+    zmsg_destroy (&reply);
+    if (!gathered) {
+        while (count > 1)
+            bz_metrics_destroy (&registries [--count]);
+    }
+    pthread_mutex_lock (&self->own_lock);
+    bz_metrics_update_process (self->own);
+    bz_metrics_set (self->own, self->gathered_id, gathered? 1: 0);
+    registries [0] = self->own;
+    snprintf (labels [0], sizeof labels [0], "service=\"frontend\"");
+    for (size_t i = 0; i < count; i++)
+        label_p [i] = labels [i];
+    bool fits = bz_metrics_render (registries, label_p, count, buffer, size, used);
+    pthread_mutex_unlock (&self->own_lock);
+    for (size_t i = 1; i < count; i++)
+        bz_metrics_destroy (&registries [i]);
+    return fits;
+}
+
+static int
+s_get_metrics (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
+{
+    size_t size = 256 * 1024;
+    char *buffer = (char *) malloc (size);
+    if (!buffer)
+        return frontend_reply_error (conn, 503, "out of memory");
+    size_t length = frontend_metrics_render (self->metrics, buffer, size);
+    int status;
+    if (length == 0 || !s_render_cache_metrics (self, buffer, size, &length)
+    ||  !s_render_services (self, client, buffer, size, &length))
+        status = frontend_reply_error (conn, 500, "cannot render the metrics");
+    else
+        status = frontend_reply_send (conn, 200, "text/plain; version=0.0.4; charset=utf-8",
+                                      NULL, false, buffer, length);
+    free (buffer);
+    return status;
 }
 
 //  GET /cache: what is cached, most recently used first, and the stream's state.
@@ -578,17 +673,30 @@ s_get_cache (frontend_api_t *self, struct mg_connection *conn)
         "next_seq", (json_int_t) feed.next_seq, "flushes", flushes));
 }
 
+//  GET / and GET /<file>: the live page's files, from memory. They may change with a
+//  deploy, so a browser revalidates (no-cache), which costs one request each.
+static int
+s_get_file (frontend_api_t *self, struct mg_connection *conn, const char *name)
+{
+    const char *data, *type;
+    size_t size;
+    if (!frontend_static_find (self->files, name, &data, &size, &type))
+        return frontend_reply_error (conn, 404, "no such path");
+    return frontend_reply_send (conn, 200, type, "Cache-Control: no-cache\r\n", false, data, size);
+}
+
 int
-frontend_api_handle (frontend_api_t *self, struct mg_connection *conn,
+frontend_api_handle (
+frontend_api_t *self, struct mg_connection *conn,
                      bz_client_t *client, const frontend_route_t *route)
 {
     assert (self && conn && route);
     switch (route->id) {
         case FRONTEND_ROUTE_PAGE:
-            return frontend_reply_send (conn, 200, "text/html; charset=utf-8", NULL, false,
-                                        frontend_page_html, frontend_page_size);
+        case FRONTEND_ROUTE_STATIC:
+            return s_get_file (self, conn, route->id == FRONTEND_ROUTE_PAGE? "index.html": route->name);
         case FRONTEND_ROUTE_METRICS:
-            return s_get_metrics (self, conn);
+            return s_get_metrics (self, conn, client);
         case FRONTEND_ROUTE_CACHE:
             return s_get_cache (self, conn);
         case FRONTEND_ROUTE_LIVE:

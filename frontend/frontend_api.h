@@ -4,6 +4,7 @@
 #define FRONTEND_API_H
 
 #include <civetweb.h>
+#include <jansson.h>
 #include "bz_client.h"
 #include "bz_config.h"
 #include "bz_msg.h"
@@ -11,13 +12,15 @@
 #include "frontend_feed.h"
 #include "frontend_metrics.h"
 #include "frontend_route.h"
+#include "frontend_static.h"
 
 typedef struct _frontend_api_t frontend_api_t;
 
-//  Reads the deadlines from config; metrics, cache and feed (NULL when the cache is off)
-//  are the server's and must outlive the api. NULL on failure.
+//  Reads the deadlines from config; metrics, cache, feed (NULL: no stream status) and
+//  files (the live page) are the server's and must outlive the api. NULL on failure.
 frontend_api_t *frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics,
-                                  frontend_cache_t *cache, frontend_feed_t *feed);
+                                  frontend_cache_t *cache, frontend_feed_t *feed,
+                                  frontend_static_t *files);
 void frontend_api_destroy (frontend_api_t **self_p);
 
 //  Answers one matched request (route->status == 0) on conn, using the calling worker
@@ -30,5 +33,10 @@ int frontend_api_handle (frontend_api_t *self, struct mg_connection *conn,
 //  answer (404, 502, 503) with a message in error.
 int frontend_api_lookup (frontend_api_t *self, bz_client_t *client, const char *name,
                          bz_msg_t *stock, char *error, size_t error_size);
+
+//  Every stock, as GET /stocks lists them: a JSON array (the caller owns it), or NULL
+//  with the HTTP status to answer in *status (502, 503) and a message in error.
+json_t *frontend_api_stocks (frontend_api_t *self, bz_client_t *client, int *status,
+                            char *error, size_t error_size);
 
 #endif

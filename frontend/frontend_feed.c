@@ -9,9 +9,11 @@
 #include "bz_msg.h"
 #include "bz_security.h"
 #include "frontend_feed.h"
+#include "frontend_live.h"
 
 struct _frontend_feed_t {
     frontend_cache_t *cache;            //  not owned
+    frontend_live_t *live;              //  not owned; NULL: no live pages
     char *endpoint;
     bz_security_t *security;            //  the process's; NULL: curve on but none set
     int64_t limit_ms;                   //  silence before the stream counts as dead
@@ -78,6 +80,8 @@ s_flush (feed_state_t *state, frontend_flush_reason_t reason)
 {
     frontend_feed_t *feed = state->feed;
     frontend_cache_flush (feed->cache);
+    if (feed->live)
+        frontend_live_resync (feed->live, frontend_feed_reason (reason));
     pthread_mutex_lock (&feed->lock);
     feed->status.flushes [reason]++;
     pthread_mutex_unlock (&feed->lock);
@@ -144,9 +148,14 @@ s_on_message (feed_state_t *state, zmsg_t *message)
         zsys_info ("frontend: catalog stream from %s live at seq %" PRId64 ": cache on",
                    msg.publisher, msg.seq);
         frontend_cache_set_healthy (feed->cache, true);
+        if (feed->live)
+            frontend_live_resync (feed->live, "joined");
     }
-    if (msg.id == BZ_MSG_INVALIDATE)
+    if (msg.id == BZ_MSG_INVALIDATE) {
         frontend_cache_invalidate (feed->cache, msg.name);
+        if (feed->live)
+            frontend_live_stock (feed->live, &msg);
+    }
     s_publish_status (state);
 }
 
@@ -218,11 +227,12 @@ s_feed_actor (zsock_t *pipe, void *args)
 //  --------------------------------------------------------------------------
 
 frontend_feed_t *
-frontend_feed_new (bz_config_t *config, frontend_cache_t *cache)
+frontend_feed_new (bz_config_t *config, frontend_cache_t *cache, frontend_live_t *live)
 {
     assert (config && cache);
     frontend_feed_t *self = (frontend_feed_t *) zmalloc (sizeof (frontend_feed_t));
     self->cache = cache;
+    self->live = live;
     self->endpoint = strdup (bz_config_endpoint (config, "catalog"));
     self->security = bz_security_for (config);
     int64_t heartbeat = bz_config_int (config, "heartbeat_ms");

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include "bz_config.h"
 #include "frontend_cache.h"
+//  frontend_live.h (which needs frontend_api.h, which needs this file)
+typedef struct _frontend_live_t frontend_live_t;
 
 //  Why the feed flushed the whole cache.
 typedef enum {
@@ -45,8 +47,11 @@ typedef struct _frontend_feed_t frontend_feed_t;
 
 //  Subscribes to the catalog endpoint of config and starts following it. Until the
 //  first message, and whenever the stream is silent, cache is marked unhealthy.
-//  cache must outlive the feed. Returns NULL when the actor cannot start.
-frontend_feed_t *frontend_feed_new (bz_config_t *config, frontend_cache_t *cache);
+//  cache must outlive the feed. live, when not NULL, gets every INVALIDATE to push to
+//  the live pages, and a resync whenever one may have been lost; it must outlive the
+//  feed. Returns NULL when the actor cannot start.
+frontend_feed_t *frontend_feed_new (bz_config_t *config, frontend_cache_t *cache,
+                                    frontend_live_t *live);
 void frontend_feed_destroy (frontend_feed_t **self_p);
 
 typedef struct {

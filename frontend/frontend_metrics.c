@@ -1,4 +1,4 @@
-/*  frontend_metrics: request and bus counters of the frontend, in Prometheus text form.
+/*  frontend_metrics: request counters, latency histograms and bus counters of the frontend.
     Counted by frontend_server and frontend_api from every worker thread, lock-free.   */
 #include <czmq.h>
 #include <stdatomic.h>
@@ -10,11 +10,18 @@
 //  Request counters are striped by thread: a cached lookup (~80k/s on two cores) must
 //  not bounce one cache line between the cores on every request. Render sums them.
 #define STRIPES     8
+//  Upper bounds of the request duration buckets, seconds (the +Inf bucket follows).
+static const double s_bounds [] = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
+};
+#define BUCKETS     (sizeof s_bounds / sizeof s_bounds [0] + 1)
 
 typedef struct {
     //  Relaxed atomics: counters need no ordering, only no lost increments
     atomic_uint_fast64_t requests [FRONTEND_ROUTE_COUNT][CLASS_COUNT];
     atomic_int_fast64_t inflight;
+    atomic_uint_fast64_t durations [FRONTEND_ROUTE_COUNT][BUCKETS];   //  per bucket
+    atomic_uint_fast64_t duration_us [FRONTEND_ROUTE_COUNT];          //  sum
 } __attribute__ ((aligned (64))) stripe_t;
 
 static _Thread_local unsigned s_stripe = UINT32_MAX;
@@ -38,6 +45,11 @@ frontend_metrics_new (void)
             for (int class = 0; class < CLASS_COUNT; class++)
                 atomic_init (&self->stripes [stripe].requests [route][class], 0);
         atomic_init (&self->stripes [stripe].inflight, 0);
+        for (int route = 0; route < FRONTEND_ROUTE_COUNT; route++) {
+            for (size_t b = 0; b < BUCKETS; b++)
+                atomic_init (&self->stripes [stripe].durations [route][b], 0);
+            atomic_init (&self->stripes [stripe].duration_us [route], 0);
+        }
     }
     atomic_init (&self->bus_timeouts, 0);
     atomic_init (&self->bus_retries, 0);
@@ -63,21 +75,31 @@ s_my_stripe (frontend_metrics_t *self)
     return &self->stripes [s_stripe];
 }
 
-void
+int64_t
 frontend_metrics_begin (frontend_metrics_t *self)
 {
     atomic_fetch_add_explicit (&s_my_stripe (self)->inflight, 1, memory_order_relaxed);
+    return zclock_usecs ();
 }
 
 void
-frontend_metrics_end (frontend_metrics_t *self, frontend_route_id_t route, int status)
+frontend_metrics_end (frontend_metrics_t *self, frontend_route_id_t route, int status,
+                      int64_t started_us)
 {
+    int64_t elapsed = zclock_usecs () - started_us;
+    if (elapsed < 0)
+        elapsed = 0;
+    size_t bucket = 0;
+    while (bucket < BUCKETS - 1 && (double) elapsed > s_bounds [bucket] * 1e6)
+        bucket++;
     int class = (status >= 100 && status < 600)? status / 100: 0;
     if ((unsigned) route >= FRONTEND_ROUTE_COUNT)
         route = FRONTEND_ROUTE_OTHER;
     stripe_t *stripe = s_my_stripe (self);
     atomic_fetch_add_explicit (&stripe->requests [route][class], 1, memory_order_relaxed);
     atomic_fetch_sub_explicit (&stripe->inflight, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit (&stripe->durations [route][bucket], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit (&stripe->duration_us [route], (uint64_t) elapsed, memory_order_relaxed);
 }
 
 void
@@ -178,5 +200,27 @@ frontend_metrics_render (frontend_metrics_t *self, char *buffer, size_t size)
         LOAD (self->bus_timeouts), LOAD (self->bus_retries),
         LOAD (self->bus_unavailable), LOAD (self->bus_bad_replies),
         LOAD (self->overloaded), (long long) frontend_conn_open ());
+    s_append (buffer, size, &used, &full,
+        "# HELP bazaar_http_request_duration_seconds Time from a request's routing to its answer, by route.\n"
+        "# TYPE bazaar_http_request_duration_seconds histogram\n");
+    for (int route = 0; route < FRONTEND_ROUTE_COUNT; route++) {
+        const char *label = frontend_route_label ((frontend_route_id_t) route);
+        unsigned long long cumulative = 0, sum_us = 0;
+        for (size_t b = 0; b < BUCKETS; b++) {
+            for (int stripe = 0; stripe < STRIPES; stripe++)
+                cumulative += LOAD (self->stripes [stripe].durations [route][b]);
+            if (b < BUCKETS - 1)
+                s_append (buffer, size, &used, &full,
+                    "bazaar_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                    label, s_bounds [b], cumulative);
+        }
+        for (int stripe = 0; stripe < STRIPES; stripe++)
+            sum_us += LOAD (self->stripes [stripe].duration_us [route]);
+        s_append (buffer, size, &used, &full,
+            "bazaar_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
+            "bazaar_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
+            "bazaar_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+            label, cumulative, label, (double) sum_us / 1e6, label, cumulative);
+    }
     return full? 0: used;
 }

@@ -1,4 +1,4 @@
-/*  frontend_metrics: request and bus counters of the frontend, in Prometheus text form.
+/*  frontend_metrics: request counters, latency histograms and bus counters of the frontend.
     Counted by frontend_server and frontend_api from every worker thread, lock-free.   */
 #ifndef FRONTEND_METRICS_H
 #define FRONTEND_METRICS_H
@@ -12,9 +12,12 @@ typedef struct _frontend_metrics_t frontend_metrics_t;
 frontend_metrics_t *frontend_metrics_new (void);
 void frontend_metrics_destroy (frontend_metrics_t **self_p);
 
-//  A request started / was answered with status on route.
-void frontend_metrics_begin (frontend_metrics_t *self);
-void frontend_metrics_end (frontend_metrics_t *self, frontend_route_id_t route, int status);
+//  A request started (returns the time, in microseconds, to hand to end) / was
+//  answered with status on route: counted, and its duration goes into the route's
+//  histogram bazaar_http_request_duration_seconds.
+int64_t frontend_metrics_begin (frontend_metrics_t *self);
+void frontend_metrics_end (frontend_metrics_t *self, frontend_route_id_t route, int status,
+                          int64_t started_us);
 
 //  A bus request that got no reply in time; tries the bus client retried; requests
 //  repeated because the bus answered 503 (no live worker yet, e.g. during failover).
@@ -27,7 +30,7 @@ void frontend_metrics_overloaded (frontend_metrics_t *self);
 void frontend_metrics_bus_bad_reply (frontend_metrics_t *self);
 
 //  Writes all counters in Prometheus text format 0.0.4. Returns the length, or 0 when
-//  buffer is too small (8 KiB is plenty).
+//  buffer is too small (32 KiB is plenty: the histogram has 16 lines per route).
 size_t frontend_metrics_render (frontend_metrics_t *self, char *buffer, size_t size);
 
 #endif

@@ -22,7 +22,8 @@ static const struct {
 };
 
 static const char *s_labels [FRONTEND_ROUTE_COUNT] = {
-    "other", "page", "stocks", "stock", "orders", "order", "health", "metrics", "cache", "live"
+    "other", "page", "stocks", "stock", "orders", "order", "health", "metrics", "cache", "live",
+    "static"
 };
 
 //  Whether method may use a route that accepts allowed; sets route->head for HEAD.
@@ -191,6 +192,14 @@ frontend_route_match (frontend_route_t *route, const char *method, const char *p
         if (!s_method_ok (route, method, s_routes [i].method))
             return s_fail (route, 405, "method not allowed");
         return second? s_parse_argument (route, second, second_len): 0;
+    }
+    //  "/name.ext": a file of the live page, if frontend_static has it (else 404 there)
+    if (!second && memchr (first, '.', first_len) && frontend_route_valid_name (first, first_len)) {
+        route->id = FRONTEND_ROUTE_STATIC;
+        route->allow = "GET";
+        memcpy (route->name, first, first_len);
+        route->name [first_len] = 0;
+        return strcmp (method, "GET")? s_fail (route, 405, "method not allowed"): 0;
     }
     return s_fail (route, 404, "no such path");
 }

@@ -23,6 +23,7 @@ typedef enum {
     FRONTEND_ROUTE_METRICS,     //  GET /metrics
     FRONTEND_ROUTE_CACHE,       //  GET /cache
     FRONTEND_ROUTE_LIVE,        //  GET /health/live
+    FRONTEND_ROUTE_STATIC,      //  GET /<file.ext>: a file of the live page (name holds it)
     FRONTEND_ROUTE_COUNT
 } frontend_route_id_t;
 
@@ -32,7 +33,7 @@ typedef struct {
     const char *error;          //  why, when status is set (a static string)
     const char *allow;          //  the methods the path accepts (for 405's Allow header)
     bool head;                  //  a HEAD request: answered as GET, without the body
-    char name [FRONTEND_NAME_MAX + 1];  //  ROUTE_STOCK's stock name
+    char name [FRONTEND_NAME_MAX + 1];  //  ROUTE_STOCK's stock name, ROUTE_STATIC's file
     int64_t number;             //  ROUTE_ORDER's order number
 } frontend_route_t;
 

@@ -8,10 +8,12 @@
 #include "frontend_cache.h"
 #include "frontend_conn.h"
 #include "frontend_feed.h"
+#include "frontend_live.h"
 #include "frontend_metrics.h"
 #include "frontend_reply.h"
 #include "frontend_route.h"
 #include "frontend_server.h"
+#include "frontend_static.h"
 
 //  civetweb thread types, from civetweb.h's init_thread comment
 #define THREAD_WORKER 1
@@ -20,7 +22,9 @@ struct _frontend_server_t {
     bz_config_t *config;            //  not owned
     frontend_metrics_t *metrics;
     frontend_cache_t *cache;
-    frontend_feed_t *feed;          //  NULL when the cache is off
+    frontend_feed_t *feed;          //  the catalog stream: keeps the cache and the live page
+    frontend_static_t *files;       //  the live page's files
+    frontend_live_t *live;          //  the live page's WebSocket
     frontend_api_t *api;
     struct mg_context *context;
     //  bz_client_new reads config, which caches strings on first use: serialise the
@@ -101,7 +105,7 @@ s_handle_request (struct mg_connection *conn, void *cbdata)
 {
     frontend_server_t *self = (frontend_server_t *) cbdata;
     const struct mg_request_info *info = mg_get_request_info (conn);
-    frontend_metrics_begin (self->metrics);
+    int64_t started = frontend_metrics_begin (self->metrics);
     //  decode_url=no: we see the path as sent, so "%00" or "%2F" cannot slip past
     const char *path = info->local_uri_raw? info->local_uri_raw: info->request_uri;
     frontend_route_t route;
@@ -124,7 +128,7 @@ s_handle_request (struct mg_connection *conn, void *cbdata)
         if (route.id != FRONTEND_ROUTE_ORDERS && s_has_body (conn))
             frontend_conn_refuse_body (conn);
     }
-    frontend_metrics_end (self->metrics, route.id, status);
+    frontend_metrics_end (self->metrics, route.id, status, started);
     return status;
 }
 
@@ -139,20 +143,23 @@ frontend_server_new (bz_config_t *config)
     int64_t cache_size = bz_config_int (config, "cache_size");
     bool cached = bz_config_on (config, "cache") && cache_size > 0;
     self->cache = frontend_cache_new (cache_size > 0? (size_t) cache_size: 1, cached);
-    if (cached && self->cache)
-        self->feed = frontend_feed_new (config, self->cache);
-    if (!self->cache || (cached && !self->feed)) {
-        zsys_error ("frontend: cannot start the lookup cache");
+    int64_t thread_count = bz_config_int (config, "http_threads");
+    //  Each open page holds a civetweb thread: at most a quarter of them
+    self->live = frontend_live_new (config, thread_count >= 8? (int) (thread_count / 4): 1);
+    self->files = frontend_static_new (bz_config_str (config, "www"));
+    if (self->cache && self->live)
+        self->feed = frontend_feed_new (config, self->cache, self->live);
+    if (!self->cache || !self->feed || !self->live || !self->files) {
+        zsys_error ("frontend: cannot start the lookup cache, the live page or its files");
         frontend_server_destroy (&self);
         return NULL;
     }
     if (cached)
         zsys_info ("frontend: lookup cache on, %zu entries, invalidations from %s",
                    frontend_cache_capacity (self->cache), bz_config_endpoint (config, "catalog"));
-    self->api = frontend_api_new (config, self->metrics, self->cache, self->feed);
+    self->api = frontend_api_new (config, self->metrics, self->cache, self->feed, self->files);
 
     char port [64], threads [16], read_ms [16];
-    int64_t thread_count = bz_config_int (config, "http_threads");
     snprintf (port, sizeof port, "%s:%d", bz_config_str (config, "http_host"),
               (int) bz_config_int (config, "http_port"));
     snprintf (threads, sizeof threads, "%d", (int) thread_count);
@@ -192,6 +199,7 @@ frontend_server_new (bz_config_t *config)
         return NULL;
     }
     mg_set_request_handler (self->context, "/", s_handle_request, self);
+    frontend_live_attach (self->live, self->context, self->api);
     return self;
 }
 
@@ -205,8 +213,10 @@ frontend_server_destroy (frontend_server_t **self_p)
     if (self->context)
         mg_stop (self->context);
     frontend_feed_destroy (&self->feed);
+    frontend_live_destroy (&self->live);
     frontend_api_destroy (&self->api);
     frontend_cache_destroy (&self->cache);
+    frontend_static_destroy (&self->files);
     frontend_metrics_destroy (&self->metrics);
     pthread_mutex_destroy (&self->clients_lock);
     free (self);

@@ -55,6 +55,10 @@ struct _order_server_t {
     int64_t deadline;           //  of the catalog request in flight
     int64_t calm_until;         //  after a failed reconcile: no new one before this
     int retry_ms;
+    //  Metrics (the worker's registry; bz_worker sends it to the bus): ids of the families
+    bz_metrics_t *metrics;
+    int m_requests, m_errors, m_batches, m_catchups, m_reconciles, m_log_write;
+    int m_epoch, m_leading, m_orders, m_unreplicated;
 };
 
 static void
@@ -68,10 +72,55 @@ s_pending_destroy (pending_t **self_p)
     *self_p = NULL;
 }
 
+//  The replica's counters and gauges, in its worker's registry.
+static void
+s_declare_metrics (order_server_t *self)
+{
+    static const double seconds [] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                       0.025, 0.05, 0.1, 0.25, 1 };
+    bz_metrics_t *m = self->metrics = bz_worker_metrics (self->worker);
+    self->m_requests = bz_metrics_counter (m, "bazaar_order_requests_total",
+        "Requests this replica answered (ORDER, ORDER_GET).");
+    self->m_errors = bz_metrics_counter (m, "bazaar_order_errors_total",
+        "Requests this replica answered with an ERROR (refused, not found, unavailable).");
+    self->m_batches = bz_metrics_counter (m, "bazaar_order_batches_total",
+        "Batches of orders this replica, as leader, sent to the catalog.");
+    self->m_catchups = bz_metrics_counter (m, "bazaar_order_catchups_total",
+        "Catch-ups from the other replicas (at start and on becoming leader).");
+    self->m_reconciles = bz_metrics_counter (m, "bazaar_order_reconciles_total",
+        "Reconciliations with the catalog (SINCE), after a start, a timeout or a refusal.");
+    self->m_log_write = bz_metrics_histogram (m, "bazaar_order_log_write_seconds",
+        "Time to append a leader's batch to its order log, fsync included.",
+        seconds, sizeof seconds / sizeof seconds [0]);
+    self->m_epoch = bz_metrics_gauge (m, "bazaar_order_epoch",
+        "The epoch this replica holds (counter x 16 + the leader's id).");
+    self->m_leading = bz_metrics_gauge (m, "bazaar_order_leading", "1 while this replica leads.");
+    self->m_orders = bz_metrics_gauge (m, "bazaar_order_log_orders",
+        "Orders in this replica's log; a follower's lag is the leader's value minus its own.");
+    self->m_unreplicated = bz_metrics_gauge (m, "bazaar_order_replication_lag_orders",
+        "Leader: orders in its log not yet durable on a majority.");
+}
+
+static void
+s_update_gauges (order_server_t *self)
+{
+    int64_t orders = order_log_last (self->log) + 1;
+    bz_metrics_set (self->metrics, self->m_epoch, (double) self->epoch);
+    bz_metrics_set (self->metrics, self->m_leading, self->leading? 1: 0);
+    bz_metrics_set (self->metrics, self->m_orders, (double) orders);
+    int64_t committed = self->leading? order_sync_committed (self->sync) + 1: orders;
+    bz_metrics_set (self->metrics, self->m_unreplicated, (double) (orders > committed? orders - committed: 0));
+}
+
 //  Replies with one message frame to a request and destroys the request.
 static void
 s_reply (order_server_t *self, bz_request_t **request_p, zframe_t *frame)
 {
+    bz_msg_t answer;
+    char error [128];
+    bz_metrics_add (self->metrics, self->m_requests, 1);
+    if (bz_msg_decode_frame (&answer, frame, error, sizeof error) == BZ_MSG_ERROR)
+        bz_metrics_add (self->metrics, self->m_errors, 1);
     zmsg_t *reply = zmsg_new ();
     zmsg_append (reply, &frame);
     bz_worker_reply (self->worker, request_p, &reply);
@@ -222,6 +271,7 @@ s_send_catalog_msg (order_server_t *self, const bz_msg_t *msg, stage_t stage)
 static void
 s_start_reconcile (order_server_t *self)
 {
+    bz_metrics_add (self->metrics, self->m_reconciles, 1);
     bz_msg_t since;
     bz_msg_init (&since, BZ_MSG_SINCE);
     since.number = order_log_last (self->log) + 1;
@@ -244,6 +294,7 @@ s_start_fence (order_server_t *self)
 static void
 s_start_batch (order_server_t *self)
 {
+    bz_metrics_add (self->metrics, self->m_batches, 1);
     bz_msg_t header;
     bz_msg_init (&header, BZ_MSG_BATCH);
     header.epoch = self->epoch;
@@ -386,7 +437,10 @@ s_on_batch_reply (order_server_t *self, zmsg_t *reply)
     }
     if (valid)
         bz_crash_point ("order.after_catalog");
+    int64_t started = zclock_usecs ();
     bool log_failed = valid && order_log_append (self->log, records, traded) != 0;
+    if (valid)
+        bz_metrics_observe (self->metrics, self->m_log_write, (double) (zclock_usecs () - started) / 1e6);
     if (log_failed)
         valid = false;
     if (!valid)
@@ -612,6 +666,7 @@ s_check_leadership (order_server_t *self)
     self->fresh = false;
     bz_worker_set_epoch (self->worker, self->epoch);
     order_sync_catch_up (self->sync);
+    bz_metrics_add (self->metrics, self->m_catchups, 1);
     self->leading_since = zclock_mono ();
     zsys_info ("order %d: leading at epoch %" PRId64 ", fencing and catching up",
                self->id, self->epoch);
@@ -677,8 +732,10 @@ order_server_new (bz_config_t *config, int id)
         order_server_destroy (&self);
         return NULL;
     }
+    s_declare_metrics (self);
     self->epoch = order_log_epoch (self->log);
     order_sync_catch_up (self->sync);       //  what we missed while we were down
+    bz_metrics_add (self->metrics, self->m_catchups, 1);
     zsys_info ("order %d: log holds orders 0..%" PRId64 ", epoch %" PRId64,
                id, order_log_last (self->log), self->epoch);
     return self;
@@ -743,6 +800,7 @@ order_server_run (order_server_t *self)
             self->fresh = false;
         }
         s_advance (self);
+        s_update_gauges (self);
         bz_worker_tick (self->worker);
         if (zclock_mono () >= self->sync_tick_at) {
             order_sync_tick (self->sync, self->leading, self->epoch);

@@ -46,6 +46,8 @@
     /*  order replication back channel (follower → leader's sync ROUTER)  */        \
     M (ACK,         F_epoch | F_number | F_rank)              /* holds 0..number-1 */\
     /*  bus control: worker READY and the bus.workers listing  */                   \
-    M (WORKER,      F_service | F_rank | F_count)
+    M (WORKER,      F_service | F_rank | F_count)                                   \
+    /*  bus monitor "transport": a ZeroMQ event on the broker's ROUTER  */         \
+    M (TRANSPORT,   F_name | F_message | F_count)             /* count = value  */
 
 #endif

@@ -237,6 +237,72 @@ test_garbage_is_dropped (void **state)
     zactor_destroy (&broker);
 }
 
+//  The services whose metrics bus.metrics carries, as "service:rank " for each.
+static char *
+s_metrics_services (zmsg_t *reply)
+{
+    char *list = strdup ("");
+    zframe_t *frame = zmsg_first (reply);
+    while (frame) {
+        bz_msg_t header;
+        char error [128];
+        assert_int_equal (bz_msg_decode_frame (&header, frame, error, sizeof error), BZ_MSG_WORKER);
+        bz_metrics_t *metrics = bz_metrics_decode (reply, zmsg_next (reply), (size_t) header.count,
+                                                   error, sizeof error);
+        assert_non_null (metrics);
+        bz_metrics_destroy (&metrics);
+        char *longer = zsys_sprintf ("%s%s:%d ", list, header.service, (int) header.rank);
+        free (list);
+        list = longer;
+        frame = zmsg_next (reply);
+    }
+    return list;
+}
+
+//  bus.metrics: the bus's own and each worker's latest; a worker's malformed METRICS
+//  are dropped whole and the bus goes on serving.
+static void
+test_metrics_gathered_and_checked (void **state)
+{
+    (void) state;
+    zactor_t *broker = zactor_new (s_broker_actor, s_config);
+    zactor_t *echo = zactor_new (s_echo_actor, (void *) 2);
+    zsock_t *rogue = zsock_new_dealer (bz_config_endpoint (s_config, "bus"));
+    bz_msg_t ready;
+    bz_msg_init (&ready, BZ_MSG_WORKER);
+    bz_msg_set_str (ready.service, sizeof ready.service, "rogue");
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "");
+    zmsg_addstr (msg, BZ_WORKER_PROTO);
+    zmsg_addstr (msg, BZ_READY);
+    zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&ready) });
+    zmsg_send (&msg, rogue);
+    msg = zmsg_new ();
+    zmsg_addstr (msg, "");
+    zmsg_addstr (msg, BZ_WORKER_PROTO);
+    zmsg_addstr (msg, BZ_METRICS);
+    zmsg_addstr (msg, "version 1");
+    zmsg_addstr (msg, "x_total counter fine\n1");
+    zmsg_addstr (msg, "y_total counter broken\n-1");
+    zmsg_send (&msg, rogue);
+    char *services = NULL;
+    for (int tries = 0; tries < 40; tries++) {
+        zmsg_t *reply = s_request (BZ_SERVICE_METRICS, "", 2000);
+        assert_non_null (reply);
+        zstr_free (&services);
+        services = s_metrics_services (reply);
+        zmsg_destroy (&reply);
+        if (strstr (services, "echo:2 "))
+            break;
+        zclock_sleep (50);
+    }
+    assert_string_equal (services, "bus:0 echo:2 ");
+    zstr_free (&services);
+    zsock_destroy (&rogue);
+    zactor_destroy (&echo);
+    zactor_destroy (&broker);
+}
+
 int
 main (void)
 {
@@ -248,6 +314,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_dead_worker_request_is_requeued, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_many_queued_requests_expire_together, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_garbage_is_dropped, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_metrics_gathered_and_checked, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

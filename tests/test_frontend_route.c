@@ -50,6 +50,13 @@ static const route_case_t s_cases [] = {
     { "GET",    "/metrics/",            0,   FRONTEND_ROUTE_METRICS, NULL, -1 },
     { "GET",    "/cache/",              0,   FRONTEND_ROUTE_CACHE,   NULL, -1 },
     { "GET",    "/stocks/?x=1",         0,   FRONTEND_ROUTE_STOCKS,  NULL, -1 },
+    //  The live page's files: any "/name.ext" (frontend_static knows which exist)
+    { "GET",    "/app.js",              0,   FRONTEND_ROUTE_STATIC,  "app.js", -1 },
+    { "GET",    "/favicon.ico",         0,   FRONTEND_ROUTE_STATIC,  "favicon.ico", -1 },
+    { "GET",    "/style.css?v=2",       0,   FRONTEND_ROUTE_STATIC,  "style.css", -1 },
+    { "POST",   "/app.js",              405, FRONTEND_ROUTE_STATIC,  NULL, -1 },
+    { "GET",    "/www/app.js",          404, FRONTEND_ROUTE_OTHER,   NULL, -1 },
+    { "GET",    "/a$b.js",              404, FRONTEND_ROUTE_OTHER,   NULL, -1 },
     //  Wrong method on a known path
     { "POST",   "/stocks",              405, FRONTEND_ROUTE_STOCKS,  NULL, -1 },
     { "DELETE", "/stocks/FishCo",       405, FRONTEND_ROUTE_STOCK,   NULL, -1 },
