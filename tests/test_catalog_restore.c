@@ -24,7 +24,7 @@ s_setup (void **state)
     assert_non_null (mkdtemp (fix->dir));
     setenv ("BAZAAR_DATA", fix->dir, 1);
     setenv ("BAZAAR_ORDER_REPLICAS", "3", 1);
-    fix->config = bz_config_new ("/nonexistent.cfg");
+    fix->config = bz_config_new_defaults ();
     assert_non_null (fix->config);
     snprintf (fix->db, sizeof fix->db, "%s/catalog.db", fix->dir);
     snprintf (fix->csv, sizeof fix->csv, "%s/catalog.csv", fix->dir);
