@@ -18,6 +18,10 @@
     K (queue_max,          "10000")       \
     K (worker_credit,      "128")         \
     K (max_frame,          "4096")        \
+    K (bus_sockets,        "2")           \
+    K (bus_inflight,       "1024")        \
+    K (bus_queue_max,      "8192")        \
+    K (bus_queue_wait_ms,  "1000")        \
     K (order_replicas,     "3")           \
     K (curve,              "off")
 

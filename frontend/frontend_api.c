@@ -2,54 +2,40 @@
     the catalog and order services and renders the JSON reply. Called by frontend_server. */
 #include <czmq.h>
 #include <math.h>
-#include <stdatomic.h>
 #include "bz_bus.h"
 #include "frontend_api.h"
+#include "frontend_bus.h"
 #include "frontend_conn.h"
 #include "frontend_json.h"
 #include "frontend_page.h"
 #include "frontend_reply.h"
 
-//  Pause before repeating a request the bus refused with 503 (no live worker yet).
-#define UNAVAILABLE_PAUSE_MS    20
 //  /health must answer quickly even when the bus is gone.
 #define HEALTH_TIMEOUT_MS       1000
 #define KEY_MAX                 64
-//  Threads kept out of bus waits (1/8 of them, at least 1): when the bus is slow and
-//  every other thread waits on it, these still answer cache hits, /metrics, /cache and
-//  a quick 503 "overloaded", instead of leaving new requests queued behind the wait.
-#define BUS_RESERVE_SHARE       8
 
 struct _frontend_api_t {
     frontend_metrics_t *metrics;    //  not owned
     frontend_cache_t *cache;        //  not owned
     frontend_feed_t *feed;          //  not owned; NULL when the cache is off
+    frontend_bus_t *bus;            //  not owned
     int timeout_ms;                 //  deadline of one REST request, retries included
     int health_timeout_ms;
-    int64_t bus_max;                //  bus requests this frontend may wait on at once
-    //  Bus requests being waited on now: one shared counter, touched only on the bus
-    //  path (a round trip costs ~100 us; the cache hit path never comes here)
-    atomic_int_fast64_t bus_waiting __attribute__ ((aligned (64)));
 };
 
 frontend_api_t *
 frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics,
-                  frontend_cache_t *cache, frontend_feed_t *feed)
+                  frontend_cache_t *cache, frontend_feed_t *feed, frontend_bus_t *bus)
 {
-    assert (config && metrics && cache);
+    assert (config && metrics && cache && bus);
     frontend_api_t *self = (frontend_api_t *) zmalloc (sizeof (frontend_api_t));
     self->metrics = metrics;
     self->cache = cache;
     self->feed = feed;
+    self->bus = bus;
     int64_t timeout = bz_config_int (config, "request_timeout_ms");
     self->timeout_ms = (timeout > 0 && timeout < 600000)? (int) timeout: 3000;
     self->health_timeout_ms = self->timeout_ms < HEALTH_TIMEOUT_MS? self->timeout_ms: HEALTH_TIMEOUT_MS;
-    int64_t threads = bz_config_int (config, "http_threads");
-    if (threads < 2 || threads > 100000)
-        threads = 2;
-    int64_t reserve = threads / BUS_RESERVE_SHARE;
-    self->bus_max = threads - (reserve > 0? reserve: 1);
-    atomic_init (&self->bus_waiting, 0);
     return self;
 }
 
@@ -68,80 +54,12 @@ s_fail (char *error, size_t error_size, int status, const char *message)
     return status;
 }
 
-//  Sends request to service and waits up to timeout_ms in all. While the bus answers
-//  a lone ERROR 503 (no live worker: a failover in progress) and time is left, asks
-//  again, so a client sees a stall rather than a 5xx a retry could mask. Returns the
-//  reply with its first frame decoded into first (BZ_MSG_NONE when malformed or
-//  absent), or NULL when no reply came in time.
-static zmsg_t *
-s_call_bus (frontend_api_t *self, bz_client_t *client, const char *service,
-            const bz_msg_t *request, int timeout_ms, bool retry_unavailable, bz_msg_t *first)
-{
-    int64_t deadline = zclock_mono () + timeout_ms;
-    int64_t left = timeout_ms;
-    while (left > 0) {
-        zmsg_t *message = zmsg_new ();
-        zframe_t *frame = bz_msg_encode (request);
-        if (!message || !frame || zmsg_append (message, &frame)) {
-            zframe_destroy (&frame);
-            zmsg_destroy (&message);
-            return NULL;
-        }
-        uint64_t retries = bz_client_retries (client);
-        zmsg_t *reply = bz_client_request (client, service, &message, (int) left);
-        zmsg_destroy (&message);
-        frontend_metrics_bus_retries (self->metrics, bz_client_retries (client) - retries);
-        if (!reply)
-            break;
-        char error [128];
-        bz_msg_init (first, BZ_MSG_NONE);
-        if (zmsg_size (reply) == 0)
-            return reply;
-        if (bz_msg_decode_frame (first, zmsg_first (reply), error, sizeof error) == BZ_MSG_NONE) {
-            zsys_warning ("frontend: malformed reply from %s: %s", service, error);
-            frontend_metrics_bus_bad_reply (self->metrics);
-            return reply;
-        }
-        left = deadline - zclock_mono ();
-        if (!retry_unavailable || first->id != BZ_MSG_ERROR || first->code != 503
-        ||  zmsg_size (reply) != 1 || left <= UNAVAILABLE_PAUSE_MS)
-            return reply;
-        zmsg_destroy (&reply);
-        frontend_metrics_bus_unavailable (self->metrics);
-        zclock_sleep (UNAVAILABLE_PAUSE_MS);
-        left = deadline - zclock_mono ();
-    }
-    frontend_metrics_bus_timeout (self->metrics);
-    bz_msg_init (first, BZ_MSG_NONE);   //  not a 503 seen on the way: s_no_reply
-    return NULL;
-}
-
-//  s_call_bus, unless bus_max requests already wait on the bus: then NULL at once, with
-//  first set to ERROR 503 (s_no_reply says "overloaded"). Overload is answered at once
-//  rather than by queueing behind a slow service.
-static zmsg_t *
-s_call (frontend_api_t *self, bz_client_t *client, const char *service,
-        const bz_msg_t *request, int timeout_ms, bool retry_unavailable, bz_msg_t *first)
-{
-    bz_msg_init (first, BZ_MSG_NONE);
-    zmsg_t *reply = NULL;
-    if (atomic_fetch_add_explicit (&self->bus_waiting, 1, memory_order_relaxed) < self->bus_max)
-        reply = s_call_bus (self, client, service, request, timeout_ms, retry_unavailable, first);
-    else {
-        frontend_metrics_overloaded (self->metrics);
-        bz_msg_init (first, BZ_MSG_ERROR);
-        first->code = 503;
-    }
-    atomic_fetch_sub_explicit (&self->bus_waiting, 1, memory_order_relaxed);
-    return reply;
-}
-
-//  The message for a request that got no reply: overloaded (s_call refused to wait)
+//  The message for a request that got no reply: overloaded (frontend_bus shed it)
 //  or the service's "unavailable".
 static const char *
 s_no_reply (const bz_msg_t *first, const char *unavailable)
 {
-    return first->id == BZ_MSG_ERROR && first->code == 503? "overloaded": unavailable;
+    return frontend_bus_overloaded (first)? "overloaded": unavailable;
 }
 
 //  The HTTP status for a service's ERROR reply; a code outside 4xx/5xx is the
@@ -191,14 +109,14 @@ s_reply_status (frontend_api_t *self, zmsg_t **reply_p, const bz_msg_t *msg, boo
 }
 
 int
-frontend_api_lookup (frontend_api_t *self, bz_client_t *client, const char *name,
+frontend_api_lookup (frontend_api_t *self, const char *name,
                      bz_msg_t *stock, char *error, size_t error_size)
 {
     assert (self && stock && error);
     bz_msg_t request;
     bz_msg_init (&request, BZ_MSG_LOOKUP);
     bz_msg_set_str (request.name, sizeof request.name, name);
-    zmsg_t *reply = s_call (self, client, "catalog", &request, self->timeout_ms, true, stock);
+    zmsg_t *reply = frontend_bus_call (self->bus, "catalog", &request, self->timeout_ms, true, stock);
     if (!reply)
         return s_fail (error, error_size, 503, s_no_reply (stock, "catalog unavailable"));
     bool expected = stock->id == BZ_MSG_STOCK && streq (stock->name, name) && isfinite (stock->price);
@@ -219,7 +137,7 @@ s_send_cached (struct mg_connection *conn, const frontend_cache_hit_t *hit)
 }
 
 static int
-s_get_stock (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client,
+s_get_stock (frontend_api_t *self, struct mg_connection *conn,
              const frontend_route_t *route)
 {
     frontend_cache_hit_t hit;
@@ -228,7 +146,7 @@ s_get_stock (frontend_api_t *self, struct mg_connection *conn, bz_client_t *clie
         return s_send_cached (conn, &hit);
     bz_msg_t stock;
     char error [256];
-    int status = frontend_api_lookup (self, client, route->name, &stock, error, sizeof error);
+    int status = frontend_api_lookup (self, route->name, &stock, error, sizeof error);
     if (status != 200)
         return frontend_reply_error (conn, status, error);
     json_t *root = json_pack ("{s:{s:s,s:f,s:I}}", "data", "name", stock.name,
@@ -265,11 +183,11 @@ s_append_stock (json_t *list, zframe_t *frame)
 }
 
 static int
-s_get_stocks (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
+s_get_stocks (frontend_api_t *self, struct mg_connection *conn)
 {
     bz_msg_t request, first;
     bz_msg_init (&request, BZ_MSG_LIST);
-    zmsg_t *reply = s_call (self, client, "catalog", &request, self->timeout_ms, true, &first);
+    zmsg_t *reply = frontend_bus_call (self->bus, "catalog", &request, self->timeout_ms, true, &first);
     if (!reply)
         return frontend_reply_error (conn, 503, s_no_reply (&first, "catalog unavailable"));
     char error [256];
@@ -360,7 +278,7 @@ s_idempotency_key (struct mg_connection *conn, char *key, size_t size)
 }
 
 static int
-s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
+s_post_order (frontend_api_t *self, struct mg_connection *conn)
 {
     char body [FRONTEND_BODY_MAX + 1];
     long size = s_read_body (conn, body, sizeof body);
@@ -388,7 +306,7 @@ s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
     request.quantity = order.quantity;
 
     bz_msg_t traded;
-    zmsg_t *reply = s_call (self, client, "order", &request, self->timeout_ms, true, &traded);
+    zmsg_t *reply = frontend_bus_call (self->bus, "order", &request, self->timeout_ms, true, &traded);
     //  Reads see writes: the stock's entry goes before any reply, whatever the outcome
     //  (a lost reply may hide a trade), and a lookup of it already on its way back from
     //  the catalog with the old quantity will not be stored.
@@ -405,13 +323,13 @@ s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
 }
 
 static int
-s_get_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client,
+s_get_order (frontend_api_t *self, struct mg_connection *conn,
              const frontend_route_t *route)
 {
     bz_msg_t request, record;
     bz_msg_init (&request, BZ_MSG_ORDER_GET);
     request.number = route->number;
-    zmsg_t *reply = s_call (self, client, "order", &request, self->timeout_ms, true, &record);
+    zmsg_t *reply = frontend_bus_call (self->bus, "order", &request, self->timeout_ms, true, &record);
     if (!reply)
         return frontend_reply_error (conn, 503, s_no_reply (&record, "order service unavailable"));
     char error [256];
@@ -451,16 +369,15 @@ s_health_data (zmsg_t *reply, int *catalogs)
 }
 
 static int
-s_get_health (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
+s_get_health (frontend_api_t *self, struct mg_connection *conn)
 {
     bz_msg_t request, first;
     //  The broker answers bus.workers itself and reads no body; LIST is a harmless one
     bz_msg_init (&request, BZ_MSG_LIST);
-    //  Not counted against bus_max: /health must tell an overload from an outage
-    zmsg_t *reply = s_call_bus (self, client, BZ_SERVICE_WORKERS, &request,
-                                self->health_timeout_ms, false, &first);
+    zmsg_t *reply = frontend_bus_call (self->bus, BZ_SERVICE_WORKERS, &request,
+                                       self->health_timeout_ms, false, &first);
     if (!reply)
-        return frontend_reply_error (conn, 503, "bus unavailable");
+        return frontend_reply_error (conn, 503, s_no_reply (&first, "bus unavailable"));
     int catalogs = 0;
     json_t *data = s_health_data (reply, &catalogs);
     zmsg_destroy (&reply);
@@ -569,7 +486,7 @@ s_get_cache (frontend_api_t *self, struct mg_connection *conn)
 
 int
 frontend_api_handle (frontend_api_t *self, struct mg_connection *conn,
-                     bz_client_t *client, const frontend_route_t *route)
+                     const frontend_route_t *route)
 {
     assert (self && conn && route);
     switch (route->id) {
@@ -580,17 +497,11 @@ frontend_api_handle (frontend_api_t *self, struct mg_connection *conn,
             return s_get_metrics (self, conn);
         case FRONTEND_ROUTE_CACHE:
             return s_get_cache (self, conn);
-        default:
-            break;
-    }
-    if (!client)
-        return frontend_reply_error (conn, 503, "bus client unavailable");
-    switch (route->id) {
-        case FRONTEND_ROUTE_STOCK:   return s_get_stock (self, conn, client, route);
-        case FRONTEND_ROUTE_STOCKS:  return s_get_stocks (self, conn, client);
-        case FRONTEND_ROUTE_ORDERS:  return s_post_order (self, conn, client);
-        case FRONTEND_ROUTE_ORDER:   return s_get_order (self, conn, client, route);
-        case FRONTEND_ROUTE_HEALTH:  return s_get_health (self, conn, client);
+        case FRONTEND_ROUTE_STOCK:   return s_get_stock (self, conn, route);
+        case FRONTEND_ROUTE_STOCKS:  return s_get_stocks (self, conn);
+        case FRONTEND_ROUTE_ORDERS:  return s_post_order (self, conn);
+        case FRONTEND_ROUTE_ORDER:   return s_get_order (self, conn, route);
+        case FRONTEND_ROUTE_HEALTH:  return s_get_health (self, conn);
         default:                     return frontend_reply_error (conn, 404, "no such path");
     }
 }
