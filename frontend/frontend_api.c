@@ -211,48 +211,6 @@ s_get_stocks (frontend_api_t *self, struct mg_connection *conn)
     return frontend_reply_data (conn, list);
 }
 
-//  What s_read_body returns besides a size.
-#define BODY_TOO_LARGE  -1
-#define BODY_BROKEN     -2
-#define BODY_TOO_SLOW   -3
-
-//  Reads at most FRONTEND_BODY_MAX bytes of body, all within FRONTEND_READ_DEADLINE_MS.
-//  Returns its size, or BODY_TOO_LARGE when it is larger (or says it is), BODY_BROKEN
-//  when the read failed, BODY_TOO_SLOW when the deadline passed first.
-//  One byte per mg_read: civetweb returns from a read of n bytes only once it has all n
-//  or the socket went quiet for its request_timeout_ms, so a larger read would let a
-//  client that sends a byte every half second hold the thread for n/2 seconds. A body
-//  that came with the headers (the usual case) is in civetweb's buffer: each byte then
-//  costs a copy, no syscall. So the deadline overshoots by at most one quiet read.
-static long
-s_read_body (struct mg_connection *conn, char *body, size_t size)
-{
-    const struct mg_request_info *info = mg_get_request_info (conn);
-    if (info->content_length > FRONTEND_BODY_MAX)
-        return BODY_TOO_LARGE;
-    int64_t deadline = zclock_mono () + FRONTEND_READ_DEADLINE_MS;
-    size_t used = 0;
-    while (used < size) {
-        int n = mg_read (conn, body + used, 1);
-        if (n < 0)
-            return BODY_BROKEN;
-        if (n == 0) {
-            //  The end, or a read that timed out: civetweb says 0 for both
-            bool late = zclock_mono () >= deadline;
-            if (info->content_length >= 0 && (long long) used < info->content_length)
-                return late? BODY_TOO_SLOW: BODY_BROKEN;
-            if (late)               //  chunked: no telling the end from a timeout
-                return BODY_TOO_SLOW;
-            break;
-        }
-        used += (size_t) n;
-        bool complete = info->content_length >= 0 && (long long) used >= info->content_length;
-        if (!complete && zclock_mono () >= deadline)
-            return BODY_TOO_SLOW;
-    }
-    return used > FRONTEND_BODY_MAX? BODY_TOO_LARGE: (long) used;
-}
-
 //  The client's Idempotency-Key, checked, or a fresh UUID. Returns false when the
 //  header is present but not 1..64 printable ASCII characters.
 static bool
@@ -281,10 +239,10 @@ static int
 s_post_order (frontend_api_t *self, struct mg_connection *conn)
 {
     char body [FRONTEND_BODY_MAX + 1];
-    long size = s_read_body (conn, body, sizeof body);
+    long size = frontend_conn_read_body (conn, body, sizeof body);
     if (size < 0) {
         //  The rest of the body stays unread: answer, then cut it off
-        int status = size == BODY_TOO_LARGE? 413: size == BODY_TOO_SLOW? 408: 400;
+        int status = size == FRONTEND_BODY_TOO_LARGE? 413: size == FRONTEND_BODY_TOO_SLOW? 408: 400;
         frontend_reply_error_ex (conn, status,
             status == 413? "request body is larger than 4096 bytes":
             status == 408? "request body did not arrive in time":
@@ -393,59 +351,13 @@ s_get_health (frontend_api_t *self, struct mg_connection *conn)
     return frontend_reply_data (conn, data);
 }
 
-//  Appends the cache's counters to the metrics text at *used. False when full.
-static bool
-s_render_cache_metrics (frontend_api_t *self, char *buffer, size_t size, size_t *used)
-{
-    frontend_cache_stats_t stats;
-    frontend_cache_stats (self->cache, &stats);
-    frontend_feed_status_t feed;
-    memset (&feed, 0, sizeof feed);
-    if (self->feed)
-        frontend_feed_status (self->feed, &feed);
-    int n = snprintf (buffer + *used, size - *used,
-        "# HELP bazaar_cache_hits_total Stock lookups answered from the frontend cache.\n"
-        "# TYPE bazaar_cache_hits_total counter\n"
-        "bazaar_cache_hits_total %" PRIu64 "\n"
-        "# HELP bazaar_cache_misses_total Stock lookups the cache sent to the catalog.\n"
-        "# TYPE bazaar_cache_misses_total counter\n"
-        "bazaar_cache_misses_total %" PRIu64 "\n"
-        "# HELP bazaar_cache_evictions_total Entries dropped to make room (least recently used).\n"
-        "# TYPE bazaar_cache_evictions_total counter\n"
-        "bazaar_cache_evictions_total %" PRIu64 "\n"
-        "# HELP bazaar_cache_invalidations_total Entries dropped because the stock changed or the stream was unsafe.\n"
-        "# TYPE bazaar_cache_invalidations_total counter\n"
-        "bazaar_cache_invalidations_total %" PRIu64 "\n"
-        "# HELP bazaar_cache_entries Stocks in the cache now.\n"
-        "# TYPE bazaar_cache_entries gauge\n"
-        "bazaar_cache_entries %" PRIu64 "\n"
-        "# HELP bazaar_cache_stream_live 1 when the catalog invalidation stream is heard in order.\n"
-        "# TYPE bazaar_cache_stream_live gauge\n"
-        "bazaar_cache_stream_live %d\n"
-        "# HELP bazaar_cache_flushes_total Whole-cache flushes forced by the invalidation stream.\n"
-        "# TYPE bazaar_cache_flushes_total counter\n",
-        stats.hits, stats.misses, stats.evictions, stats.invalidations, stats.entries,
-        feed.live? 1: 0);
-    if (n < 0 || (size_t) n >= size - *used)
-        return false;
-    *used += (size_t) n;
-    for (int reason = 0; reason < FRONTEND_FLUSH_REASONS; reason++) {
-        n = snprintf (buffer + *used, size - *used,
-            "bazaar_cache_flushes_total{reason=\"%s\"} %" PRIu64 "\n",
-            frontend_feed_reason ((frontend_flush_reason_t) reason), feed.flushes [reason]);
-        if (n < 0 || (size_t) n >= size - *used)
-            return false;
-        *used += (size_t) n;
-    }
-    return true;
-}
-
 static int
 s_get_metrics (frontend_api_t *self, struct mg_connection *conn)
 {
     char buffer [8192];
     size_t length = frontend_metrics_render (self->metrics, buffer, sizeof buffer);
-    if (length == 0 || !s_render_cache_metrics (self, buffer, sizeof buffer, &length))
+    if (length == 0 || !frontend_cache_render_metrics (self->cache, buffer, sizeof buffer, &length)
+    ||  !frontend_feed_render_metrics (self->feed, buffer, sizeof buffer, &length))
         return frontend_reply_error (conn, 500, "cannot render the metrics");
     return frontend_reply_send (conn, 200, "text/plain; version=0.0.4; charset=utf-8",
                                 NULL, false, buffer, length);
