@@ -158,7 +158,7 @@ frontend_bus_new (bz_config_t *config, frontend_metrics_t *metrics)
     self->max_frame = (int) bz_config_int (config, "max_frame");
     self->lane_count = (size_t) s_setting (config, "bus_sockets", 1, SOCKETS_MAX, DEFAULT_SOCKETS);
     self->inflight_max = (size_t) s_setting (config, "bus_inflight", 1, INFLIGHT_MAX, DEFAULT_INFLIGHT);
-    self->queue_max = (size_t) s_setting (config, "bus_queue_max", 0, 1000000, DEFAULT_QUEUE_MAX);
+    self->queue_max = (size_t) s_setting (config, "bus_queue_max", 1, 1000000, DEFAULT_QUEUE_MAX);
     self->queue_wait_ms = (int) s_setting (config, "bus_queue_wait_ms", 1, 600000, DEFAULT_QUEUE_WAIT_MS);
     atomic_init (&self->next_lane, 0);
     self->lanes = (lane_t *) calloc (self->lane_count, sizeof (lane_t));
@@ -237,25 +237,30 @@ s_release (lane_t *lane, uint32_t index)
     atomic_fetch_sub_explicit (&lane->inflight, 1, memory_order_relaxed);
 }
 
-//  Moves queued calls onto the wire while slots are free; refuses those that waited
-//  too long or whose deadline passed in the queue.
+//  Refuses the queued calls that waited too long or whose deadline passed in the queue
+//  (oldest first: the queue is in arrival order), whether or not a slot is free; and
+//  moves queued calls onto the wire while slots are free.
 static void
 s_dispatch (lane_t *lane, int64_t now)
 {
     frontend_bus_t *bus = lane->bus;
     size_t taken = 0;
     pthread_mutex_lock (&lane->lock);
-    while (lane->head && lane->free_count > 0) {
+    while (lane->head) {
         call_t *call = lane->head;
+        bool waited = now - call->queued_at > bus->queue_wait_ms;
+        bool late = now >= call->deadline;
+        if (!waited && !late && lane->free_count == 0)
+            break;
         lane->head = call->next;
         if (!lane->head)
             lane->tail = NULL;
         lane->queued--;
         call->next = NULL;
-        if (now - call->queued_at > bus->queue_wait_ms)
+        if (waited)
             s_finish (call, FRONTEND_BUS_QUEUE_WAIT, NULL);
         else
-        if (now >= call->deadline)
+        if (late)
             s_finish (call, FRONTEND_BUS_TIMEOUT, NULL);
         else {
             //  Take a slot now, so the count of free ones stays true in this loop
