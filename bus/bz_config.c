@@ -7,7 +7,7 @@
     K (host,               "127.0.0.1")   \
     K (http_port,          "8080")        \
     K (port_base,          "5550")        \
-    K (http_threads,       "128")         \
+    K (http_threads,       "1100")        \
     K (cache,              "on")          \
     K (cache_size,         "8")           \
     K (heartbeat_ms,       "100")         \

@@ -29,7 +29,8 @@
 #include "frontend_cache.h"
 
 #define SHARDS      16
-#define L1_SLOTS    16          //  per thread; direct-mapped by name hash
+#define L1_SLOTS    4           //  per thread, direct-mapped by name hash: a few hot stocks;
+                                //  TLS costs every one of 1,000+ threads (~500 B a slot)
 #define STRIPES     16          //  hit/miss counters, so hits write no shared line
 #define LINE        64
 

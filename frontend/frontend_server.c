@@ -14,9 +14,6 @@
 #include "frontend_route.h"
 #include "frontend_server.h"
 
-//  Stack of each HTTP thread: our deepest handler uses under 32 KiB (the /metrics
-//  buffer, a request body, jansson); ASan frames are a few times larger.
-#define HTTP_STACK_SIZE     (256 * 1024)
 #define MALLOC_ARENAS       2
 
 struct _frontend_server_t {
@@ -29,21 +26,13 @@ struct _frontend_server_t {
     struct mg_context *context;
 };
 
-//  civetweb 1.15 holds a thread per open connection, so threads must be cheap: each
-//  HTTP thread gets a small stack (civetweb creates its threads with default attributes,
-//  which this sets; only the touched pages are resident anyway, but 8 MiB each would
-//  reserve GiBs of address space), and malloc keeps few arenas (by default glibc gives
-//  threads up to 8 per core, each holding its own free memory).
+//  civetweb 1.15 holds a thread per open connection, so threads must be cheap. Debian
+//  builds it with 100 KiB thread stacks (USE_STACK_SIZE), of which a served connection
+//  touches 20..32 KiB; malloc must not add an arena per thread on top (glibc allows 8
+//  per core, each keeping its own free memory): two arenas, one per core.
 static void
 s_cheap_threads (void)
 {
-    pthread_attr_t attributes;
-    if (pthread_attr_init (&attributes) == 0) {
-        if (pthread_attr_setstacksize (&attributes, HTTP_STACK_SIZE) == 0
-        &&  pthread_setattr_default_np (&attributes) != 0)
-            zsys_warning ("frontend: cannot set the HTTP threads' stack size");
-        pthread_attr_destroy (&attributes);
-    }
     mallopt (M_ARENA_MAX, MALLOC_ARENAS);
 }
 
