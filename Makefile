@@ -27,7 +27,7 @@ ALL_OBJ   := $(COMMON_OBJ) $(foreach d,$(DIRS),$(patsubst %.c,$(BUILD)/obj/%.o,$
 
 DEB_PKGS  := build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev libcivetweb-dev \
              libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libcurl4-openssl-dev \
-             bats curl jq gnuplot-nox wrk procps psmisc clang
+             bats curl jq gnuplot-nox wrk procps psmisc clang nginx-light
 
 .PHONY: all deps run test test-unit test-e2e clean tsan fuzz bench lint
 all: $(PROGRAMS) $(TESTS)
