@@ -39,12 +39,15 @@ struct _call_t {
 };
 
 //  A request on the wire. Its id is the slot's index in the low 32 bits and a count of
-//  tries in the high ones, so a reply finds its slot in O(1) and a late reply to an
-//  earlier try finds the id changed.
+//  slot uses in the high ones, so a reply finds its slot in O(1), and a reply that comes
+//  after its request ended finds the id changed. Every try of a request carries the same
+//  id: whichever try is answered first answers it (a service slower than retry_ms would
+//  otherwise see every answer dropped as late, and every request retried to its deadline).
 typedef struct {
     call_t *call;                   //  NULL when free
     uint64_t id;
-    int64_t sent_at;
+    int64_t sent_at;                //  the last try
+    int64_t first_at;               //  the first try on this socket
     int64_t try_deadline;
 } slot_t;
 
@@ -64,7 +67,7 @@ typedef struct {
     slot_t *slots;
     uint32_t *free_slots;           //  a stack of free slot indexes
     size_t free_count;
-    uint64_t tries;                 //  makes each id unique
+    uint64_t uses;                  //  slots taken so far: makes each id unique
     int64_t heard_at;               //  when the socket last delivered anything
     int64_t next_expiry;            //  no slot's try ends before this
 } lane_t;
@@ -210,13 +213,12 @@ s_finish_locked (lane_t *lane, call_t *call, frontend_bus_result_t result, zmsg_
     pthread_mutex_unlock (&lane->lock);
 }
 
-//  Sends one try of the call in slot, under a fresh id. A send that fails is a lost try:
+//  Sends one try of the call in slot, under the slot's id. A send that fails is a lost try:
 //  its deadline brings the retry.
 static void
 s_send_try (lane_t *lane, uint32_t index, int64_t now)
 {
     slot_t *slot = &lane->slots [index];
-    slot->id = (++lane->tries << 32) | index;
     slot->sent_at = now;
     slot->try_deadline = now + lane->bus->retry_ms;
     if (slot->try_deadline > slot->call->deadline)
@@ -266,6 +268,8 @@ s_dispatch (lane_t *lane, int64_t now)
             //  Take a slot now, so the count of free ones stays true in this loop
             uint32_t index = lane->free_slots [--lane->free_count];
             lane->slots [index].call = call;
+            lane->slots [index].id = (++lane->uses << 32) | index;
+            lane->slots [index].first_at = now;
             taken++;
         }
     }
@@ -294,6 +298,7 @@ s_reopen (lane_t *lane, int64_t now)
     for (size_t index = 0; index < bus->inflight_max; index++)
         if (lane->slots [index].call) {
             lane->slots [index].call->retries++;
+            lane->slots [index].first_at = now;
             if (lane->socket)
                 s_send_try (lane, (uint32_t) index, now);
             else
@@ -302,8 +307,10 @@ s_reopen (lane_t *lane, int64_t now)
 }
 
 //  Handles the tries whose time is up: a call past its deadline ends TIMEOUT; any other
-//  is sent again, on a reopened socket when this one heard nothing since the try went
-//  out.
+//  is sent again. When the socket heard nothing at all through two tries of one request,
+//  it is reopened (its connection may be dead or its reconnect stuck) and every request
+//  on it resent; one silent try alone may just be a slow service, whose answer to the
+//  first try a reopened socket would throw away.
 static void
 s_expire (lane_t *lane, int64_t now)
 {
@@ -327,7 +334,8 @@ s_expire (lane_t *lane, int64_t now)
             s_finish_locked (lane, call, FRONTEND_BUS_TIMEOUT, NULL);
         }
         else
-        if (lane->heard_at <= slot->sent_at || !lane->socket)
+        if (!lane->socket
+        ||  (lane->heard_at <= slot->first_at && now - slot->first_at >= 2 * (int64_t) bus->retry_ms))
             reopen = true;
         else {
             slot->call->retries++;
@@ -356,7 +364,7 @@ s_receive (lane_t *lane, int64_t now)
             valid = index < lane->bus->inflight_max && lane->slots [index].call
                  && lane->slots [index].id == id && streq (service, lane->slots [index].call->service);
         }
-        if (!valid) {                   //  a late reply to an earlier try, or garbage
+        if (!valid) {                   //  a reply to a request already ended, or garbage
             zmsg_destroy (&msg);
             continue;
         }

@@ -31,9 +31,10 @@ void frontend_bus_destroy (frontend_bus_t **self_p);
 
 //  Sends the body frames in *request_p (taken) to service and blocks the calling thread
 //  until the reply, for at most timeout_ms in all. Lazy Pirate on a shared socket: a try
-//  that gets no reply within retry_ms is sent again under a new request id (a late reply
-//  to the old one is dropped), and a socket that heard nothing at all for retry_ms while
-//  requests waited is closed and reopened, its requests resent. So a request must be safe
+//  that gets no reply within retry_ms is sent again (every try carries the request's id:
+//  the first answer to any of them answers the request, later ones are dropped), and a
+//  socket that heard nothing at all through two tries of a request is closed and
+//  reopened, its requests resent. So a request must be safe
 //  to repeat (lookups are; trades carry an idempotency key). At most bus_inflight requests
 //  per socket are on the wire; the rest queue, and are refused (QUEUE_FULL, QUEUE_WAIT)
 //  rather than wait longer than bus_queue_wait_ms. Returns the reply's body frames (the

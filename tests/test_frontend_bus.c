@@ -9,7 +9,7 @@
 #include "frontend_bus.h"
 
 //  What the fake broker does with a request.
-typedef enum { ECHO, SILENT, DROP_FIRST } mode_t_;
+typedef enum { ECHO, SILENT, DROP_FIRST, SLOW } mode_t_;
 
 static atomic_int s_mode;
 static atomic_int s_received;       //  requests (tries) the broker read
@@ -19,7 +19,7 @@ static zactor_t *s_broker;
 
 //  A ROUTER on the bus endpoint that echoes each request's frames back (the envelope is
 //  the same both ways), or drops them. DROP_FIRST drops every other try, so each request
-//  is answered on its second try only.
+//  is answered on its second try only. SLOW answers each after 150 ms, longer than a try.
 static void
 s_broker_actor (zsock_t *pipe, void *args)
 {
@@ -35,7 +35,9 @@ s_broker_actor (zsock_t *pipe, void *args)
         zmsg_t *msg = zmsg_recv (router);
         int count = atomic_fetch_add (&s_received, 1) + 1;
         int mode = atomic_load (&s_mode);
-        if (msg && (mode == ECHO || (mode == DROP_FIRST && count % 2 == 0)))
+        if (mode == SLOW)
+            zclock_sleep (150);
+        if (msg && (mode == ECHO || mode == SLOW || (mode == DROP_FIRST && count % 2 == 0)))
             zmsg_send (&msg, router);
         zmsg_destroy (&msg);
     }
@@ -153,6 +155,23 @@ test_lost_try_is_resent (void **state)
     s_stop (&bus);
 }
 
+//  A service slower than retry_ms: the answer to the first try still answers the request,
+//  though a second try went out meanwhile (every try carries the request's id). With
+//  a new id per try, every answer came late and each request timed out.
+static void
+test_slow_answer_is_taken (void **state)
+{
+    (void) state;
+    frontend_bus_t *bus = s_start (SLOW, "16", "1000", "1000");
+    for (int i = 0; i < 3; i++) {
+        char *reply = NULL;
+        assert_int_equal (s_ask (bus, "slowly", 3000, &reply), FRONTEND_BUS_REPLIED);
+        assert_string_equal (reply, "slowly");
+        free (reply);
+    }
+    s_stop (&bus);
+}
+
 //  No reply at all: the request ends TIMEOUT at its deadline, having been retried.
 static void
 test_silence_times_out (void **state)
@@ -206,9 +225,11 @@ static void
 test_long_wait_refuses (void **state)
 {
     (void) state;
-    frontend_bus_t *bus = s_start (SILENT, "1", "100", "50");
-    asker_t first = { bus, 0, 1, 2000, 0, FRONTEND_BUS_REPLIED };
-    asker_t second = { bus, 1, 1, 2000, 0, FRONTEND_BUS_REPLIED };
+    //  The bound (500 ms) leaves the first request ample time to reach the wire on a
+    //  loaded machine; the first then holds the slot to its deadline (4 s)
+    frontend_bus_t *bus = s_start (SILENT, "1", "100", "500");
+    asker_t first = { bus, 0, 1, 4000, 0, FRONTEND_BUS_REPLIED };
+    asker_t second = { bus, 1, 1, 4000, 0, FRONTEND_BUS_REPLIED };
     pthread_t threads [2];
     assert_int_equal (pthread_create (&threads [0], NULL, s_asker, &first), 0);
     s_wait_load (bus, 1, 0);
@@ -263,6 +284,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_replies_find_their_callers),
         cmocka_unit_test (test_lost_try_is_resent),
+        cmocka_unit_test (test_slow_answer_is_taken),
         cmocka_unit_test (test_silence_times_out),
         cmocka_unit_test (test_full_queue_refuses),
         cmocka_unit_test (test_long_wait_refuses),
