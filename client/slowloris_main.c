@@ -2,6 +2,7 @@
     and dribble a header byte per interval, reconnecting when cut off. For tests and bench.
     Usage: bazaar-slowloris PORT CONNECTIONS SECONDS [INTERVAL_MS]; loopback only.        */
 #include <arpa/inet.h>
+#include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -13,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define CONNECTIONS_MAX     20000
@@ -25,14 +25,6 @@ typedef struct {
     int64_t next_byte_at;
     bool head_sent;
 } slow_t;
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 //  Starts a non-blocking connect to 127.0.0.1:port; -1 when no socket is left.
 static int
@@ -84,10 +76,10 @@ main (int argc, char *argv [])
         return 1;
     for (int i = 0; i < count; i++)
         slows [i].fd = -1;
-    int64_t end = s_now_ms () + (int64_t) seconds * 1000;
+    int64_t end = zclock_mono () + (int64_t) seconds * 1000;
     long cut = 0, failed = 0;
     int64_t held_max = 0, held_sum = 0;
-    for (int64_t now = s_now_ms (); now < end; now = s_now_ms ()) {
+    for (int64_t now = zclock_mono (); now < end; now = zclock_mono ()) {
         for (int i = 0; i < count; i++) {
             slow_t *slow = &slows [i];
             if (slow->fd < 0) {
@@ -105,7 +97,7 @@ main (int argc, char *argv [])
         }
         if (poll (items, (nfds_t) count, 50) < 0 && errno != EINTR)
             break;
-        now = s_now_ms ();
+        now = zclock_mono ();
         for (int i = 0; i < count; i++) {
             if (slows [i].fd < 0 || !(items [i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;

@@ -138,6 +138,18 @@ test_replies_find_their_callers (void **state)
     s_stop (&bus);
 }
 
+//  Asks text three times in turn; each must be answered with text.
+static void
+s_ask_three (frontend_bus_t *bus, const char *text, int timeout_ms)
+{
+    for (int i = 0; i < 3; i++) {
+        char *reply = NULL;
+        assert_int_equal (s_ask (bus, text, timeout_ms, &reply), FRONTEND_BUS_REPLIED);
+        assert_string_equal (reply, text);
+        free (reply);
+    }
+}
+
 //  A try whose reply is lost is sent again (Lazy Pirate) within the deadline; the
 //  reply to the second try is the one returned.
 static void
@@ -145,12 +157,7 @@ test_lost_try_is_resent (void **state)
 {
     (void) state;
     frontend_bus_t *bus = s_start (DROP_FIRST, "16", "1000", "1000");
-    for (int i = 0; i < 3; i++) {
-        char *reply = NULL;
-        assert_int_equal (s_ask (bus, "again", 5000, &reply), FRONTEND_BUS_REPLIED);
-        assert_string_equal (reply, "again");
-        free (reply);
-    }
+    s_ask_three (bus, "again", 5000);
     assert_int_equal (atomic_load (&s_received), 6);
     s_stop (&bus);
 }
@@ -163,12 +170,7 @@ test_slow_answer_is_taken (void **state)
 {
     (void) state;
     frontend_bus_t *bus = s_start (SLOW, "16", "1000", "1000");
-    for (int i = 0; i < 3; i++) {
-        char *reply = NULL;
-        assert_int_equal (s_ask (bus, "slowly", 3000, &reply), FRONTEND_BUS_REPLIED);
-        assert_string_equal (reply, "slowly");
-        free (reply);
-    }
+    s_ask_three (bus, "slowly", 3000);
     s_stop (&bus);
 }
 
@@ -178,7 +180,7 @@ test_silence_times_out (void **state)
 {
     (void) state;
     frontend_bus_t *bus = s_start (SILENT, "16", "1000", "1000");
-    assert_int_equal (s_ask (bus, "anyone", 350, NULL), FRONTEND_BUS_TIMEOUT);
+    assert_int_equal (s_ask (bus, "anyone", 1000, NULL), FRONTEND_BUS_TIMEOUT);
     assert_true (atomic_load (&s_received) >= 2);
     s_stop (&bus);
 }
@@ -197,6 +199,15 @@ s_wait_load (frontend_bus_t *bus, uint64_t inflight, uint64_t queued)
     fail_msg ("the client never held %d on the wire and %d queued", (int) inflight, (int) queued);
 }
 
+//  Starts asker on thread, then waits until the client holds inflight requests on the
+//  wire and queued in its queue.
+static void
+s_launch (asker_t *asker, pthread_t *thread, uint64_t inflight, uint64_t queued)
+{
+    assert_int_equal (pthread_create (thread, NULL, s_asker, asker), 0);
+    s_wait_load (asker->bus, inflight, queued);
+}
+
 //  One on the wire, one queued, queue_max 1: the next is refused at once.
 static void
 test_full_queue_refuses (void **state)
@@ -206,10 +217,8 @@ test_full_queue_refuses (void **state)
     asker_t first = { bus, 0, 1, 1500, 0, FRONTEND_BUS_REPLIED };
     asker_t second = { bus, 1, 1, 1500, 0, FRONTEND_BUS_REPLIED };
     pthread_t threads [2];
-    assert_int_equal (pthread_create (&threads [0], NULL, s_asker, &first), 0);
-    s_wait_load (bus, 1, 0);
-    assert_int_equal (pthread_create (&threads [1], NULL, s_asker, &second), 0);
-    s_wait_load (bus, 1, 1);
+    s_launch (&first, &threads [0], 1, 0);
+    s_launch (&second, &threads [1], 1, 1);
     assert_int_equal (s_ask (bus, "third", 1500, NULL), FRONTEND_BUS_QUEUE_FULL);
     pthread_join (threads [0], NULL);
     pthread_join (threads [1], NULL);
@@ -231,8 +240,7 @@ test_long_wait_refuses (void **state)
     asker_t first = { bus, 0, 1, 4000, 0, FRONTEND_BUS_REPLIED };
     asker_t second = { bus, 1, 1, 4000, 0, FRONTEND_BUS_REPLIED };
     pthread_t threads [2];
-    assert_int_equal (pthread_create (&threads [0], NULL, s_asker, &first), 0);
-    s_wait_load (bus, 1, 0);
+    s_launch (&first, &threads [0], 1, 0);
     assert_int_equal (pthread_create (&threads [1], NULL, s_asker, &second), 0);
     pthread_join (threads [1], NULL);
     assert_int_equal (second.last, FRONTEND_BUS_QUEUE_WAIT);
@@ -259,10 +267,8 @@ test_call_marks_overload (void **state)
         { bus, 0, 1, 1000, 0, FRONTEND_BUS_REPLIED }, { bus, 1, 1, 1000, 0, FRONTEND_BUS_REPLIED }
     };
     pthread_t threads [2];
-    assert_int_equal (pthread_create (&threads [0], NULL, s_asker, &holders [0]), 0);
-    s_wait_load (bus, 1, 0);
-    assert_int_equal (pthread_create (&threads [1], NULL, s_asker, &holders [1]), 0);
-    s_wait_load (bus, 1, 1);
+    s_launch (&holders [0], &threads [0], 1, 0);
+    s_launch (&holders [1], &threads [1], 1, 1);
     assert_null (frontend_bus_call (bus, "catalog", &request, 1000, true, &first));
     assert_true (frontend_bus_overloaded (&first));
     pthread_join (threads [0], NULL);
