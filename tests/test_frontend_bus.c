@@ -18,8 +18,8 @@ static frontend_metrics_t *s_metrics;
 static zactor_t *s_broker;
 
 //  A ROUTER on the bus endpoint that echoes each request's frames back (the envelope is
-//  the same both ways), or drops them. DROP_FIRST drops every other try, so each request
-//  is answered on its second try only. SLOW answers each after 150 ms, longer than a try.
+//  the same both ways), or drops them. DROP_FIRST drops the first try of each request
+//  (by its id) and answers every later one. SLOW answers each after 150 ms, longer than a try.
 static void
 s_broker_actor (zsock_t *pipe, void *args)
 {
@@ -28,19 +28,30 @@ s_broker_actor (zsock_t *pipe, void *args)
     bool bound = zsock_bind (router, "%s", (const char *) args) >= 0;
     zsock_signal (pipe, bound? 0: 1);
     zpoller_t *poller = zpoller_new (pipe, router, NULL);
+    zframe_t *dropped = NULL;           //  the id whose first try DROP_FIRST dropped
     while (bound) {
         void *which = zpoller_wait (poller, -1);
         if (which != router)
             break;
         zmsg_t *msg = zmsg_recv (router);
-        int count = atomic_fetch_add (&s_received, 1) + 1;
+        atomic_fetch_add (&s_received, 1);
         int mode = atomic_load (&s_mode);
+        //  identity, "", BZC1, service, reqid, body
+        zframe_t *id = msg && zmsg_size (msg) > 4? zmsg_first (msg): NULL;
+        for (int i = 0; id && i < 4; i++)
+            id = zmsg_next (msg);
+        bool again = id && dropped && zframe_eq (id, dropped);
+        if (mode == DROP_FIRST && id && !again) {
+            zframe_destroy (&dropped);
+            dropped = zframe_dup (id);
+        }
         if (mode == SLOW)
             zclock_sleep (150);
-        if (msg && (mode == ECHO || mode == SLOW || (mode == DROP_FIRST && count % 2 == 0)))
+        if (msg && (mode == ECHO || mode == SLOW || (mode == DROP_FIRST && again)))
             zmsg_send (&msg, router);
         zmsg_destroy (&msg);
     }
+    zframe_destroy (&dropped);
     zpoller_destroy (&poller);
     zsock_destroy (&router);
 }
@@ -158,7 +169,7 @@ test_lost_try_is_resent (void **state)
     (void) state;
     frontend_bus_t *bus = s_start (DROP_FIRST, "16", "1000", "1000");
     s_ask_three (bus, "again", 5000);
-    assert_int_equal (atomic_load (&s_received), 6);
+    assert_true (atomic_load (&s_received) >= 6);
     s_stop (&bus);
 }
 
