@@ -1,10 +1,11 @@
 /*  bz_client: a synchronous client of the bus that survives lost replies (Lazy Pirate).
-    Not thread-safe: the frontend keeps one per worker thread, so requests run in parallel.  */
+    Not thread-safe: one per thread; the frontend multiplexes with frontend_bus instead.  */
 #ifndef BZ_CLIENT_H
 #define BZ_CLIENT_H
 
 #include <czmq.h>
 #include "bz_config.h"
+#include "bz_security.h"
 
 typedef struct _bz_client_t bz_client_t;
 
@@ -29,6 +30,17 @@ int bz_client_send (bz_client_t *self, const char *service, zmsg_t **request_p);
 zmsg_t *bz_client_recv (bz_client_t *self);
 zsock_t *bz_client_socket (bz_client_t *self);
 void bz_client_reset (bz_client_t *self);
+
+//  The pieces for a client that multiplexes many requests on one socket (the frontend's
+//  frontend_bus). dealer opens a DEALER to the broker as every bus client does (linger 0,
+//  max_frame, security applied); NULL on failure. wrap puts the client envelope before
+//  the body frames of msg ("" BZC1 service reqid); -1 when service or reqid (1..
+//  BZ_REQID_MAX bytes) is too long. unwrap takes the envelope off a reply, copying the
+//  service name and a reqid of exactly size bytes out; -1 when it is not a well-formed
+//  reply envelope (the frames are consumed either way).
+zsock_t *bz_client_dealer (const char *endpoint, bz_security_t *security, int max_frame);
+int bz_client_wrap (zmsg_t *msg, const char *service, const void *reqid, size_t size);
+int bz_client_unwrap (zmsg_t *msg, char *service, size_t service_size, void *reqid, size_t size);
 
 //  Number of tries that timed out since the client was made (for /metrics).
 uint64_t bz_client_retries (bz_client_t *self);

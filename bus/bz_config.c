@@ -26,8 +26,8 @@ typedef enum { T_STRING, T_ADDRESS, T_HOST, T_HOSTS, T_BIND, T_INT, T_BOOL } bz_
        "TCP port of the REST API") \
     K (port_base,          T_INT,     "5550",      1, 65506, \
        "first internal TCP port: +0 bus, +1 bus monitor, +2 catalog PUB, +10+N replica N PUB, +20+N replica N sync") \
-    K (http_threads,       T_INT,     "128",       2, 10000, \
-       "civetweb threads = most concurrent HTTP connections") \
+    K (http_threads,       T_INT,     "1100",      2, 10000, \
+       "civetweb threads = most concurrent HTTP connections (docs/performance.md)") \
     K (cache,              T_BOOL,    "on",        0, 0,     \
        "the frontend's LRU cache of lookups") \
     K (cache_size,         T_INT,     "8",         1, 4096,  \
@@ -48,6 +48,14 @@ typedef enum { T_STRING, T_ADDRESS, T_HOST, T_HOSTS, T_BIND, T_INT, T_BOOL } bz_
        "requests in flight per bus worker") \
     K (max_frame,          T_INT,     "4096",      1024, 16777216, \
        "largest bus frame accepted, bytes") \
+    K (bus_sockets,        T_INT,     "2",         1, 16,    \
+       "frontend: bus sockets, one I/O thread each, shared by every HTTP request") \
+    K (bus_inflight,       T_INT,     "1024",      1, 65536, \
+       "frontend: requests on the wire per bus socket; more wait in its queue") \
+    K (bus_queue_max,      T_INT,     "8192",      1, 1000000, \
+       "frontend: queued requests per bus socket before 503 overloaded") \
+    K (bus_queue_wait_ms,  T_INT,     "1000",      1, 600000, \
+       "frontend: 503 overloaded rather than queue a request longer than this") \
     K (order_replicas,     T_INT,     "3",         1, 9,     \
        "order replicas, ids 1..N") \
     K (curve,              T_BOOL,    "off",       0, 0,     \

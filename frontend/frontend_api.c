@@ -2,62 +2,48 @@
     the catalog and order services and renders the JSON reply. Called by frontend_server. */
 #include <czmq.h>
 #include <math.h>
-#include <stdatomic.h>
 #include "bz_bus.h"
 #include "frontend_api.h"
 #include "bz_cli.h"
+#include "frontend_bus.h"
 #include "frontend_conn.h"
 #include "frontend_json.h"
 #include "frontend_reply.h"
 #include "bz_metrics.h"
 #include <pthread.h>
 
-//  Pause before repeating a request the bus refused with 503 (no live worker yet).
-#define UNAVAILABLE_PAUSE_MS    20
 //  /health must answer quickly even when the bus is gone.
 #define HEALTH_TIMEOUT_MS       1000
 #define KEY_MAX                 64
-//  Threads kept out of bus waits (1/8 of them, at least 1): when the bus is slow and
-//  every other thread waits on it, these still answer cache hits, /metrics, /cache and
-//  a quick 503 "overloaded", instead of leaving new requests queued behind the wait.
-#define BUS_RESERVE_SHARE       8
 
 struct _frontend_api_t {
     frontend_metrics_t *metrics;    //  not owned
     frontend_cache_t *cache;        //  not owned
     frontend_feed_t *feed;          //  not owned
     frontend_static_t *files;       //  not owned: the live page
+    frontend_bus_t *bus;            //  not owned
     int timeout_ms;                 //  deadline of one REST request, retries included
     int health_timeout_ms;
-    int64_t bus_max;                //  bus requests this frontend may wait on at once
-    //  Bus requests being waited on now: one shared counter, touched only on the bus
-    //  path (a round trip costs ~100 us; the cache hit path never comes here)
     //  The frontend's own bz_metrics (process_*, build), shown with every service's
     pthread_mutex_t own_lock;
     bz_metrics_t *own;
     int gathered_id;
-    atomic_int_fast64_t bus_waiting __attribute__ ((aligned (64)));
 };
 
 frontend_api_t *
 frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics, frontend_cache_t *cache,
-                  frontend_feed_t *feed, frontend_static_t *files)
+                  frontend_feed_t *feed, frontend_static_t *files, frontend_bus_t *bus)
 {
-    assert (config && metrics && cache && files);
+    assert (config && metrics && cache && files && bus);
     frontend_api_t *self = (frontend_api_t *) zmalloc (sizeof (frontend_api_t));
     self->metrics = metrics;
     self->cache = cache;
     self->feed = feed;
     self->files = files;
+    self->bus = bus;
     int64_t timeout = bz_config_int (config, "request_timeout_ms");
     self->timeout_ms = (timeout > 0 && timeout < 600000)? (int) timeout: 3000;
     self->health_timeout_ms = self->timeout_ms < HEALTH_TIMEOUT_MS? self->timeout_ms: HEALTH_TIMEOUT_MS;
-    int64_t threads = bz_config_int (config, "http_threads");
-    if (threads < 2 || threads > 100000)
-        threads = 2;
-    int64_t reserve = threads / BUS_RESERVE_SHARE;
-    self->bus_max = threads - (reserve > 0? reserve: 1);
-    atomic_init (&self->bus_waiting, 0);
     pthread_mutex_init (&self->own_lock, NULL);
     self->own = bz_metrics_new (bz_cli_version ());
     self->gathered_id = bz_metrics_gauge (self->own, "bazaar_metrics_gathered",
@@ -85,80 +71,12 @@ s_fail (char *error, size_t error_size, int status, const char *message)
     return status;
 }
 
-//  Sends request to service and waits up to timeout_ms in all. While the bus answers
-//  a lone ERROR 503 (no live worker: a failover in progress) and time is left, asks
-//  again, so a client sees a stall rather than a 5xx a retry could mask. Returns the
-//  reply with its first frame decoded into first (BZ_MSG_NONE when malformed or
-//  absent), or NULL when no reply came in time.
-static zmsg_t *
-s_call_bus (frontend_api_t *self, bz_client_t *client, const char *service,
-            const bz_msg_t *request, int timeout_ms, bool retry_unavailable, bz_msg_t *first)
-{
-    int64_t deadline = zclock_mono () + timeout_ms;
-    int64_t left = timeout_ms;
-    while (left > 0) {
-        zmsg_t *message = zmsg_new ();
-        zframe_t *frame = bz_msg_encode (request);
-        if (!message || !frame || zmsg_append (message, &frame)) {
-            zframe_destroy (&frame);
-            zmsg_destroy (&message);
-            return NULL;
-        }
-        uint64_t retries = bz_client_retries (client);
-        zmsg_t *reply = bz_client_request (client, service, &message, (int) left);
-        zmsg_destroy (&message);
-        frontend_metrics_bus_retries (self->metrics, bz_client_retries (client) - retries);
-        if (!reply)
-            break;
-        char error [128];
-        bz_msg_init (first, BZ_MSG_NONE);
-        if (zmsg_size (reply) == 0)
-            return reply;
-        if (bz_msg_decode_frame (first, zmsg_first (reply), error, sizeof error) == BZ_MSG_NONE) {
-            zsys_warning ("frontend: malformed reply from %s: %s", service, error);
-            frontend_metrics_bus_bad_reply (self->metrics);
-            return reply;
-        }
-        left = deadline - zclock_mono ();
-        if (!retry_unavailable || first->id != BZ_MSG_ERROR || first->code != 503
-        ||  zmsg_size (reply) != 1 || left <= UNAVAILABLE_PAUSE_MS)
-            return reply;
-        zmsg_destroy (&reply);
-        frontend_metrics_bus_unavailable (self->metrics);
-        zclock_sleep (UNAVAILABLE_PAUSE_MS);
-        left = deadline - zclock_mono ();
-    }
-    frontend_metrics_bus_timeout (self->metrics);
-    bz_msg_init (first, BZ_MSG_NONE);   //  not a 503 seen on the way: s_no_reply
-    return NULL;
-}
-
-//  s_call_bus, unless bus_max requests already wait on the bus: then NULL at once, with
-//  first set to ERROR 503 (s_no_reply says "overloaded"). Overload is answered at once
-//  rather than by queueing behind a slow service.
-static zmsg_t *
-s_call (frontend_api_t *self, bz_client_t *client, const char *service,
-        const bz_msg_t *request, int timeout_ms, bool retry_unavailable, bz_msg_t *first)
-{
-    bz_msg_init (first, BZ_MSG_NONE);
-    zmsg_t *reply = NULL;
-    if (atomic_fetch_add_explicit (&self->bus_waiting, 1, memory_order_relaxed) < self->bus_max)
-        reply = s_call_bus (self, client, service, request, timeout_ms, retry_unavailable, first);
-    else {
-        frontend_metrics_overloaded (self->metrics);
-        bz_msg_init (first, BZ_MSG_ERROR);
-        first->code = 503;
-    }
-    atomic_fetch_sub_explicit (&self->bus_waiting, 1, memory_order_relaxed);
-    return reply;
-}
-
-//  The message for a request that got no reply: overloaded (s_call refused to wait)
+//  The message for a request that got no reply: overloaded (frontend_bus shed it)
 //  or the service's "unavailable".
 static const char *
 s_no_reply (const bz_msg_t *first, const char *unavailable)
 {
-    return first->id == BZ_MSG_ERROR && first->code == 503? "overloaded": unavailable;
+    return frontend_bus_overloaded (first)? "overloaded": unavailable;
 }
 
 //  The HTTP status for a service's ERROR reply; a code outside 4xx/5xx is the
@@ -208,14 +126,14 @@ s_reply_status (frontend_api_t *self, zmsg_t **reply_p, const bz_msg_t *msg, boo
 }
 
 int
-frontend_api_lookup (frontend_api_t *self, bz_client_t *client, const char *name,
+frontend_api_lookup (frontend_api_t *self, const char *name,
                      bz_msg_t *stock, char *error, size_t error_size)
 {
     assert (self && stock && error);
     bz_msg_t request;
     bz_msg_init (&request, BZ_MSG_LOOKUP);
     bz_msg_set_str (request.name, sizeof request.name, name);
-    zmsg_t *reply = s_call (self, client, "catalog", &request, self->timeout_ms, true, stock);
+    zmsg_t *reply = frontend_bus_call (self->bus, "catalog", &request, self->timeout_ms, true, stock);
     if (!reply)
         return s_fail (error, error_size, 503, s_no_reply (stock, "catalog unavailable"));
     bool expected = stock->id == BZ_MSG_STOCK && streq (stock->name, name) && isfinite (stock->price);
@@ -231,7 +149,7 @@ s_send_cached (struct mg_connection *conn, const frontend_cache_hit_t *hit)
 }
 
 static int
-s_get_stock (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client,
+s_get_stock (frontend_api_t *self, struct mg_connection *conn,
              const frontend_route_t *route)
 {
     frontend_cache_hit_t hit;
@@ -240,7 +158,7 @@ s_get_stock (frontend_api_t *self, struct mg_connection *conn, bz_client_t *clie
         return s_send_cached (conn, &hit);
     bz_msg_t stock;
     char error [256];
-    int status = frontend_api_lookup (self, client, route->name, &stock, error, sizeof error);
+    int status = frontend_api_lookup (self, route->name, &stock, error, sizeof error);
     if (status != 200)
         return frontend_reply_error (conn, status, error);
     json_t *root = json_pack ("{s:{s:s,s:f,s:I}}", "data", "name", stock.name,
@@ -277,13 +195,12 @@ s_append_stock (json_t *list, zframe_t *frame)
 }
 
 json_t *
-frontend_api_stocks (frontend_api_t *self, bz_client_t *client, int *status,
-                     char *error, size_t error_size)
+frontend_api_stocks (frontend_api_t *self, int *status, char *error, size_t error_size)
 {
-    assert (self && client && status && error);
+    assert (self && status && error);
     bz_msg_t request, first;
     bz_msg_init (&request, BZ_MSG_LIST);
-    zmsg_t *reply = s_call (self, client, "catalog", &request, self->timeout_ms, true, &first);
+    zmsg_t *reply = frontend_bus_call (self->bus, "catalog", &request, self->timeout_ms, true, &first);
     if (!reply) {
         *status = s_fail (error, error_size, 503, s_no_reply (&first, "catalog unavailable"));
         return NULL;
@@ -307,54 +224,12 @@ frontend_api_stocks (frontend_api_t *self, bz_client_t *client, int *status,
 }
 
 static int
-s_get_stocks (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
+s_get_stocks (frontend_api_t *self, struct mg_connection *conn)
 {
     char error [256];
     int status = 200;
-    json_t *list = frontend_api_stocks (self, client, &status, error, sizeof error);
+    json_t *list = frontend_api_stocks (self, &status, error, sizeof error);
     return list? frontend_reply_data (conn, list): frontend_reply_error (conn, status, error);
-}
-
-//  What s_read_body returns besides a size.
-#define BODY_TOO_LARGE  -1
-#define BODY_BROKEN     -2
-#define BODY_TOO_SLOW   -3
-
-//  Reads at most FRONTEND_BODY_MAX bytes of body, all within FRONTEND_READ_DEADLINE_MS.
-//  Returns its size, or BODY_TOO_LARGE when it is larger (or says it is), BODY_BROKEN
-//  when the read failed, BODY_TOO_SLOW when the deadline passed first.
-//  One byte per mg_read: civetweb returns from a read of n bytes only once it has all n
-//  or the socket went quiet for its request_timeout_ms, so a larger read would let a
-//  client that sends a byte every half second hold the thread for n/2 seconds. A body
-//  that came with the headers (the usual case) is in civetweb's buffer: each byte then
-//  costs a copy, no syscall. So the deadline overshoots by at most one quiet read.
-static long
-s_read_body (struct mg_connection *conn, char *body, size_t size)
-{
-    const struct mg_request_info *info = mg_get_request_info (conn);
-    if (info->content_length > FRONTEND_BODY_MAX)
-        return BODY_TOO_LARGE;
-    int64_t deadline = zclock_mono () + FRONTEND_READ_DEADLINE_MS;
-    size_t used = 0;
-    while (used < size) {
-        int n = mg_read (conn, body + used, 1);
-        if (n < 0)
-            return BODY_BROKEN;
-        if (n == 0) {
-            //  The end, or a read that timed out: civetweb says 0 for both
-            bool late = zclock_mono () >= deadline;
-            if (info->content_length >= 0 && (long long) used < info->content_length)
-                return late? BODY_TOO_SLOW: BODY_BROKEN;
-            if (late)               //  chunked: no telling the end from a timeout
-                return BODY_TOO_SLOW;
-            break;
-        }
-        used += (size_t) n;
-        bool complete = info->content_length >= 0 && (long long) used >= info->content_length;
-        if (!complete && zclock_mono () >= deadline)
-            return BODY_TOO_SLOW;
-    }
-    return used > FRONTEND_BODY_MAX? BODY_TOO_LARGE: (long) used;
 }
 
 //  The client's Idempotency-Key, checked, or a fresh UUID. Returns false when the
@@ -384,7 +259,7 @@ s_idempotency_key (struct mg_connection *conn, char *key, size_t size)
 //  Every answer to a POST carries the key it was (or would be) traded under, so a
 //  client that got a 503 or no answer can retry with it: see docs/rest.md.
 static int
-s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
+s_post_order (frontend_api_t *self, struct mg_connection *conn)
 {
     bz_msg_t request;
     bz_msg_init (&request, BZ_MSG_ORDER);
@@ -393,10 +268,10 @@ s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
     if (key_valid)
         snprintf (key_header, sizeof key_header, "Idempotency-Key: %s\r\n", request.key);
     char body [FRONTEND_BODY_MAX + 1];
-    long size = s_read_body (conn, body, sizeof body);
+    long size = frontend_conn_read_body (conn, body, sizeof body);
     if (size < 0) {
         //  The rest of the body stays unread: answer, then cut it off
-        int status = size == BODY_TOO_LARGE? 413: size == BODY_TOO_SLOW? 408: 400;
+        int status = size == FRONTEND_BODY_TOO_LARGE? 413: size == FRONTEND_BODY_TOO_SLOW? 408: 400;
         frontend_reply_error_ex (conn, status,
             status == 413? "request body is larger than 4096 bytes":
             status == 408? "request body did not arrive in time":
@@ -421,7 +296,7 @@ s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
     request.quantity = order.quantity;
 
     bz_msg_t traded;
-    zmsg_t *reply = s_call (self, client, "order", &request, self->timeout_ms, true, &traded);
+    zmsg_t *reply = frontend_bus_call (self->bus, "order", &request, self->timeout_ms, true, &traded);
     //  Reads see writes: the stock's entry goes before any reply, whatever the outcome
     //  (a lost reply may hide a trade), and a lookup of it already on its way back from
     //  the catalog with the old quantity will not be stored.
@@ -439,13 +314,13 @@ s_post_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
 }
 
 static int
-s_get_order (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client,
+s_get_order (frontend_api_t *self, struct mg_connection *conn,
              const frontend_route_t *route)
 {
     bz_msg_t request, record;
     bz_msg_init (&request, BZ_MSG_ORDER_GET);
     request.number = route->number;
-    zmsg_t *reply = s_call (self, client, "order", &request, self->timeout_ms, true, &record);
+    zmsg_t *reply = frontend_bus_call (self->bus, "order", &request, self->timeout_ms, true, &record);
     if (!reply)
         return frontend_reply_error (conn, 503, s_no_reply (&record, "order service unavailable"));
     char error [256];
@@ -485,16 +360,15 @@ s_health_data (zmsg_t *reply, int *catalogs)
 }
 
 static int
-s_get_health (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
+s_get_health (frontend_api_t *self, struct mg_connection *conn)
 {
     bz_msg_t request, first;
     //  The broker answers bus.workers itself and reads no body; LIST is a harmless one
     bz_msg_init (&request, BZ_MSG_LIST);
-    //  Not counted against bus_max: /health must tell an overload from an outage
-    zmsg_t *reply = s_call_bus (self, client, BZ_SERVICE_WORKERS, &request,
-                                self->health_timeout_ms, false, &first);
+    zmsg_t *reply = frontend_bus_call (self->bus, BZ_SERVICE_WORKERS, &request,
+                                       self->health_timeout_ms, false, &first);
     if (!reply)
-        return frontend_reply_error (conn, 503, "bus unavailable");
+        return frontend_reply_error (conn, 503, s_no_reply (&first, "bus unavailable"));
     int catalogs = 0;
     json_t *data = s_health_data (reply, &catalogs);
     zmsg_destroy (&reply);
@@ -514,61 +388,13 @@ s_get_health (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cli
     return frontend_reply_data (conn, data);
 }
 
-//  Appends the cache's counters to the metrics text at *used. False when full.
-static bool
-s_render_cache_metrics (frontend_api_t *self, char *buffer, size_t size, size_t *used)
-{
-    frontend_cache_stats_t stats;
-    frontend_cache_stats (self->cache, &stats);
-    frontend_feed_status_t feed;
-    memset (&feed, 0, sizeof feed);
-    if (self->feed)
-        frontend_feed_status (self->feed, &feed);
-    int n = snprintf (buffer + *used, size - *used,
-        "# HELP bazaar_cache_hits_total Stock lookups answered from the frontend cache.\n"
-        "# TYPE bazaar_cache_hits_total counter\n"
-        "bazaar_cache_hits_total %" PRIu64 "\n"
-        "# HELP bazaar_cache_misses_total Stock lookups the cache sent to the catalog.\n"
-        "# TYPE bazaar_cache_misses_total counter\n"
-        "bazaar_cache_misses_total %" PRIu64 "\n"
-        "# HELP bazaar_cache_evictions_total Entries dropped to make room (least recently used).\n"
-        "# TYPE bazaar_cache_evictions_total counter\n"
-        "bazaar_cache_evictions_total %" PRIu64 "\n"
-        "# HELP bazaar_cache_invalidations_total Entries dropped because the stock changed or the stream was unsafe.\n"
-        "# TYPE bazaar_cache_invalidations_total counter\n"
-        "bazaar_cache_invalidations_total %" PRIu64 "\n"
-        "# HELP bazaar_cache_entries Stocks in the cache now.\n"
-        "# TYPE bazaar_cache_entries gauge\n"
-        "bazaar_cache_entries %" PRIu64 "\n"
-        "# HELP bazaar_cache_stream_live 1 when the catalog invalidation stream is heard in order.\n"
-        "# TYPE bazaar_cache_stream_live gauge\n"
-        "bazaar_cache_stream_live %d\n"
-        "# HELP bazaar_cache_flushes_total Whole-cache flushes forced by the invalidation stream.\n"
-        "# TYPE bazaar_cache_flushes_total counter\n",
-        stats.hits, stats.misses, stats.evictions, stats.invalidations, stats.entries,
-        feed.live? 1: 0);
-    if (n < 0 || (size_t) n >= size - *used)
-        return false;
-    *used += (size_t) n;
-    for (int reason = 0; reason < FRONTEND_FLUSH_REASONS; reason++) {
-        n = snprintf (buffer + *used, size - *used,
-            "bazaar_cache_flushes_total{reason=\"%s\"} %" PRIu64 "\n",
-            frontend_feed_reason ((frontend_flush_reason_t) reason), feed.flushes [reason]);
-        if (n < 0 || (size_t) n >= size - *used)
-            return false;
-        *used += (size_t) n;
-    }
-    return true;
-}
-
 //  The metrics of every service, gathered over the bus (bus.metrics: the bus's own and
 //  each worker's latest), rendered after the frontend's own with service and replica
 //  labels. False, with nothing rendered but bazaar_metrics_gathered 0, when the bus did
 //  not answer in time or sent something malformed.
 #define SERVICES_MAX 64
 static bool
-s_render_services (frontend_api_t *self, bz_client_t *client, char *buffer, size_t size,
-                   size_t *used)
+s_render_services (frontend_api_t *self, char *buffer, size_t size, size_t *used)
 {
     bz_metrics_t *registries [SERVICES_MAX + 1];
     char labels [SERVICES_MAX + 1][96];
@@ -576,8 +402,8 @@ s_render_services (frontend_api_t *self, bz_client_t *client, char *buffer, size
     size_t count = 1;
     bz_msg_t request, first;
     bz_msg_init (&request, BZ_MSG_LIST);    //  the broker answers bus.metrics itself
-    zmsg_t *reply = client? s_call_bus (self, client, BZ_SERVICE_METRICS, &request,
-                                        self->health_timeout_ms, false, &first): NULL;
+    zmsg_t *reply = frontend_bus_call (self->bus, BZ_SERVICE_METRICS, &request,
+                                       self->health_timeout_ms, false, &first);
     bool gathered = reply != NULL;
     for (zframe_t *frame = reply? zmsg_first (reply): NULL; frame && gathered; ) {
         bz_msg_t header;
@@ -622,7 +448,7 @@ s_render_services (frontend_api_t *self, bz_client_t *client, char *buffer, size
 }
 
 static int
-s_get_metrics (frontend_api_t *self, struct mg_connection *conn, bz_client_t *client)
+s_get_metrics (frontend_api_t *self, struct mg_connection *conn)
 {
     size_t size = 256 * 1024;
     char *buffer = (char *) malloc (size);
@@ -630,8 +456,9 @@ s_get_metrics (frontend_api_t *self, struct mg_connection *conn, bz_client_t *cl
         return frontend_reply_error (conn, 503, "out of memory");
     size_t length = frontend_metrics_render (self->metrics, buffer, size);
     int status;
-    if (length == 0 || !s_render_cache_metrics (self, buffer, size, &length)
-    ||  !s_render_services (self, client, buffer, size, &length))
+    if (length == 0 || !frontend_cache_render_metrics (self->cache, buffer, size, &length)
+    ||  !frontend_feed_render_metrics (self->feed, buffer, size, &length)
+    ||  !s_render_services (self, buffer, size, &length))
         status = frontend_reply_error (conn, 500, "cannot render the metrics");
     else
         status = frontend_reply_send (conn, 200, "text/plain; version=0.0.4; charset=utf-8",
@@ -686,9 +513,8 @@ s_get_file (frontend_api_t *self, struct mg_connection *conn, const char *name)
 }
 
 int
-frontend_api_handle (
-frontend_api_t *self, struct mg_connection *conn,
-                     bz_client_t *client, const frontend_route_t *route)
+frontend_api_handle (frontend_api_t *self, struct mg_connection *conn,
+                     const frontend_route_t *route)
 {
     assert (self && conn && route);
     switch (route->id) {
@@ -696,22 +522,16 @@ frontend_api_t *self, struct mg_connection *conn,
         case FRONTEND_ROUTE_STATIC:
             return s_get_file (self, conn, route->id == FRONTEND_ROUTE_PAGE? "index.html": route->name);
         case FRONTEND_ROUTE_METRICS:
-            return s_get_metrics (self, conn, client);
+            return s_get_metrics (self, conn);
         case FRONTEND_ROUTE_CACHE:
             return s_get_cache (self, conn);
         case FRONTEND_ROUTE_LIVE:
             return frontend_reply_data (conn, json_pack ("{s:s}", "status", "live"));
-        default:
-            break;
-    }
-    if (!client)
-        return frontend_reply_error (conn, 503, "bus client unavailable");
-    switch (route->id) {
-        case FRONTEND_ROUTE_STOCK:   return s_get_stock (self, conn, client, route);
-        case FRONTEND_ROUTE_STOCKS:  return s_get_stocks (self, conn, client);
-        case FRONTEND_ROUTE_ORDERS:  return s_post_order (self, conn, client);
-        case FRONTEND_ROUTE_ORDER:   return s_get_order (self, conn, client, route);
-        case FRONTEND_ROUTE_HEALTH:  return s_get_health (self, conn, client);
+        case FRONTEND_ROUTE_STOCK:   return s_get_stock (self, conn, route);
+        case FRONTEND_ROUTE_STOCKS:  return s_get_stocks (self, conn);
+        case FRONTEND_ROUTE_ORDERS:  return s_post_order (self, conn);
+        case FRONTEND_ROUTE_ORDER:   return s_get_order (self, conn, route);
+        case FRONTEND_ROUTE_HEALTH:  return s_get_health (self, conn);
         default:                     return frontend_reply_error (conn, 404, "no such path");
     }
 }

@@ -8,6 +8,7 @@
 #include "bz_client.h"
 #include "bz_config.h"
 #include "bz_msg.h"
+#include "frontend_bus.h"
 #include "frontend_cache.h"
 #include "frontend_feed.h"
 #include "frontend_metrics.h"
@@ -16,27 +17,28 @@
 
 typedef struct _frontend_api_t frontend_api_t;
 
-//  Reads the deadlines from config; metrics, cache, feed (NULL: no stream status) and
-//  files (the live page) are the server's and must outlive the api. NULL on failure.
+//  Reads the deadlines from config; metrics, cache, feed (NULL: no stream status),
+//  files (the live page) and the bus client are the server's and must outlive the api.
+//  NULL on failure.
 frontend_api_t *frontend_api_new (bz_config_t *config, frontend_metrics_t *metrics,
                                   frontend_cache_t *cache, frontend_feed_t *feed,
-                                  frontend_static_t *files);
+                                  frontend_static_t *files, frontend_bus_t *bus);
 void frontend_api_destroy (frontend_api_t **self_p);
 
-//  Answers one matched request (route->status == 0) on conn, using the calling worker
-//  thread's bus client (NULL: answers 503). Returns the HTTP status sent.
+//  Answers one matched request (route->status == 0) on conn; a request that needs a
+//  service waits on the shared bus client. Returns the HTTP status sent.
 int frontend_api_handle (frontend_api_t *self, struct mg_connection *conn,
-                         bz_client_t *client, const frontend_route_t *route);
+                         const frontend_route_t *route);
 
 //  Looks one stock up at the catalog, over the bus: what GET /stocks/<name> does when
 //  frontend_cache misses. Returns 200 with the STOCK in *stock, or the HTTP status to
 //  answer (404, 502, 503) with a message in error.
-int frontend_api_lookup (frontend_api_t *self, bz_client_t *client, const char *name,
+int frontend_api_lookup (frontend_api_t *self, const char *name,
                          bz_msg_t *stock, char *error, size_t error_size);
 
 //  Every stock, as GET /stocks lists them: a JSON array (the caller owns it), or NULL
 //  with the HTTP status to answer in *status (502, 503) and a message in error.
-json_t *frontend_api_stocks (frontend_api_t *self, bz_client_t *client, int *status,
+json_t *frontend_api_stocks (frontend_api_t *self, int *status,
                             char *error, size_t error_size);
 
 #endif

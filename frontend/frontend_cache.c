@@ -29,7 +29,8 @@
 #include "frontend_cache.h"
 
 #define SHARDS      16
-#define L1_SLOTS    16          //  per thread; direct-mapped by name hash
+#define L1_SLOTS    4           //  per thread, direct-mapped by name hash: a few hot stocks;
+                                //  TLS costs every one of 1,000+ threads (~500 B a slot)
 #define STRIPES     16          //  hit/miss counters, so hits write no shared line
 #define LINE        64
 
@@ -460,4 +461,33 @@ frontend_cache_list (frontend_cache_t *self, frontend_cache_item_t *items, size_
     }
     qsort (items, count, sizeof *items, s_more_recent_first);
     return count;
+}
+
+bool
+frontend_cache_render_metrics (frontend_cache_t *self, char *buffer, size_t size, size_t *used)
+{
+    assert (self && buffer && used && *used <= size);
+    frontend_cache_stats_t stats;
+    frontend_cache_stats (self, &stats);
+    int n = snprintf (buffer + *used, size - *used,
+        "# HELP bazaar_cache_hits_total Stock lookups answered from the frontend cache.\n"
+        "# TYPE bazaar_cache_hits_total counter\n"
+        "bazaar_cache_hits_total %" PRIu64 "\n"
+        "# HELP bazaar_cache_misses_total Stock lookups the cache sent to the catalog.\n"
+        "# TYPE bazaar_cache_misses_total counter\n"
+        "bazaar_cache_misses_total %" PRIu64 "\n"
+        "# HELP bazaar_cache_evictions_total Entries dropped to make room (least recently used).\n"
+        "# TYPE bazaar_cache_evictions_total counter\n"
+        "bazaar_cache_evictions_total %" PRIu64 "\n"
+        "# HELP bazaar_cache_invalidations_total Entries dropped because the stock changed or the stream was unsafe.\n"
+        "# TYPE bazaar_cache_invalidations_total counter\n"
+        "bazaar_cache_invalidations_total %" PRIu64 "\n"
+        "# HELP bazaar_cache_entries Stocks in the cache now.\n"
+        "# TYPE bazaar_cache_entries gauge\n"
+        "bazaar_cache_entries %" PRIu64 "\n",
+        stats.hits, stats.misses, stats.evictions, stats.invalidations, stats.entries);
+    if (n < 0 || (size_t) n >= size - *used)
+        return false;
+    *used += (size_t) n;
+    return true;
 }

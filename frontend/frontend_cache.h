@@ -79,6 +79,11 @@ bool frontend_cache_healthy (frontend_cache_t *self);
 //  Counters since creation; entries is the current count.
 void frontend_cache_stats (frontend_cache_t *self, frontend_cache_stats_t *stats);
 
+//  Appends the cache's counters in Prometheus text format to buffer at *used (for
+//  /metrics) and advances *used. Returns false, *used unchanged, when they do not fit.
+bool frontend_cache_render_metrics (frontend_cache_t *self, char *buffer, size_t size,
+                                    size_t *used);
+
 //  Copies up to max entries into items, most recently used first. Returns the count.
 size_t frontend_cache_list (frontend_cache_t *self, frontend_cache_item_t *items, size_t max);
 

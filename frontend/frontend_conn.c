@@ -1,6 +1,7 @@
 /*  frontend_conn: connection limits civetweb 1.15 lacks: how many connections hold a worker
-    thread, and cutting off a request body we will not read. Used by frontend_server/api. */
+    thread, reading a body within a deadline, cutting off one we will not read.        */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -110,4 +111,35 @@ frontend_conn_refuse_body (struct mg_connection *conn)
         dropped += (size_t) n;
     }
     return shutdown (fd, SHUT_RD) == 0;
+}
+
+long
+frontend_conn_read_body (struct mg_connection *conn, char *body, size_t size)
+{
+    assert (conn && body && size > 1);
+    const struct mg_request_info *info = mg_get_request_info (conn);
+    long long most = (long long) size - 1;
+    if (info->content_length > most)
+        return FRONTEND_BODY_TOO_LARGE;
+    int64_t deadline = s_now_ms () + FRONTEND_READ_DEADLINE_MS;
+    size_t used = 0;
+    while (used < size) {
+        int n = mg_read (conn, body + used, 1);
+        if (n < 0)
+            return FRONTEND_BODY_BROKEN;
+        if (n == 0) {
+            //  The end, or a read that timed out: civetweb says 0 for both
+            bool late = s_now_ms () >= deadline;
+            if (info->content_length >= 0 && (long long) used < info->content_length)
+                return late? FRONTEND_BODY_TOO_SLOW: FRONTEND_BODY_BROKEN;
+            if (late)               //  chunked: no telling the end from a timeout
+                return FRONTEND_BODY_TOO_SLOW;
+            break;
+        }
+        used += (size_t) n;
+        bool complete = info->content_length >= 0 && (long long) used >= info->content_length;
+        if (!complete && s_now_ms () >= deadline)
+            return FRONTEND_BODY_TOO_SLOW;
+    }
+    return (long long) used > most? FRONTEND_BODY_TOO_LARGE: (long) used;
 }

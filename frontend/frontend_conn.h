@@ -1,5 +1,5 @@
 /*  frontend_conn: connection limits civetweb 1.15 lacks: how many connections hold a worker
-    thread, and cutting off a request body we will not read. Used by frontend_server/api. */
+    thread, reading a body within a deadline, cutting off one we will not read.        */
 #ifndef FRONTEND_CONN_H
 #define FRONTEND_CONN_H
 
@@ -34,5 +34,21 @@ bool frontend_conn_saturated (void);
 //  sees end of input and closes the connection. Returns false when the socket was not
 //  found (civetweb then discards as before).
 bool frontend_conn_refuse_body (struct mg_connection *conn);
+
+//  What frontend_conn_read_body returns instead of a size.
+#define FRONTEND_BODY_TOO_LARGE     -1
+#define FRONTEND_BODY_BROKEN        -2
+#define FRONTEND_BODY_TOO_SLOW      -3
+
+//  Reads the request body into body, at most size - 1 bytes, all within
+//  FRONTEND_READ_DEADLINE_MS. Returns its size, or FRONTEND_BODY_TOO_LARGE when it is
+//  larger (or says it is), FRONTEND_BODY_BROKEN when the read failed or the body ended
+//  short, FRONTEND_BODY_TOO_SLOW when the deadline passed first.
+//  One byte per mg_read: civetweb returns from a read of n bytes only once it has all n
+//  or the socket went quiet for its request_timeout_ms, so a larger read would let a
+//  client that sends a byte every half second hold the thread for n/2 seconds. A body
+//  that came with the headers (the usual case) is in civetweb's buffer: each byte then
+//  costs a copy, no syscall. So the deadline overshoots by at most one quiet read.
+long frontend_conn_read_body (struct mg_connection *conn, char *body, size_t size);
 
 #endif

@@ -270,3 +270,30 @@ frontend_feed_status (frontend_feed_t *self, frontend_feed_status_t *status)
     *status = self->status;
     pthread_mutex_unlock (&self->lock);
 }
+
+bool
+frontend_feed_render_metrics (frontend_feed_t *self, char *buffer, size_t size, size_t *used)
+{
+    assert (buffer && used && *used <= size);
+    frontend_feed_status_t feed;
+    memset (&feed, 0, sizeof feed);
+    if (self)
+        frontend_feed_status (self, &feed);
+    size_t at = *used;
+    int n = snprintf (buffer + at, size - at,
+        "# HELP bazaar_cache_stream_live 1 when the catalog invalidation stream is heard in order.\n"
+        "# TYPE bazaar_cache_stream_live gauge\n"
+        "bazaar_cache_stream_live %d\n"
+        "# HELP bazaar_cache_flushes_total Whole-cache flushes forced by the invalidation stream.\n"
+        "# TYPE bazaar_cache_flushes_total counter\n", feed.live? 1: 0);
+    for (int reason = 0; n >= 0 && (size_t) n < size - at; reason++) {
+        at += (size_t) n;
+        if (reason == FRONTEND_FLUSH_REASONS) {
+            *used = at;
+            return true;
+        }
+        n = snprintf (buffer + at, size - at, "bazaar_cache_flushes_total{reason=\"%s\"} %" PRIu64 "\n",
+            frontend_feed_reason ((frontend_flush_reason_t) reason), feed.flushes [reason]);
+    }
+    return false;
+}

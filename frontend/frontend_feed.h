@@ -65,6 +65,13 @@ typedef struct {
 //  A consistent copy of the feed's state, for /cache and /metrics.
 void frontend_feed_status (frontend_feed_t *self, frontend_feed_status_t *status);
 
+//  Appends the stream's gauge and flush counters in Prometheus text format to buffer at
+//  *used (for /metrics) and advances *used. self may be NULL (the cache is off): the
+//  stream then reads as not live, with no flushes. Returns false, *used unchanged, when
+//  they do not fit.
+bool frontend_feed_render_metrics (frontend_feed_t *self, char *buffer, size_t size,
+                                   size_t *used);
+
 //  The label of a flush reason ("gap", "publisher", "silence", "malformed").
 const char *frontend_feed_reason (frontend_flush_reason_t reason);
 

@@ -81,14 +81,13 @@ s_send_json (frontend_live_t *self, struct mg_connection *conn, json_t *json)
     free (text);
 }
 
-//  The stock list through the bus, with this page's thread's client.
+//  The stock list through the bus (the frontend's shared bus client).
 static void
 s_send_snapshot (frontend_live_t *self, struct mg_connection *conn)
 {
-    bz_client_t *client = (bz_client_t *) mg_get_thread_pointer (conn);
-    char error [256] = "bus client unavailable";
+    char error [256] = "";
     int status = 503;
-    json_t *stocks = client? frontend_api_stocks (self->api, client, &status, error, sizeof error): NULL;
+    json_t *stocks = frontend_api_stocks (self->api, &status, error, sizeof error);
     s_send_json (self, conn, stocks
         ? json_pack ("{s:s,s:o}", "type", "snapshot", "stocks", stocks)
         : json_pack ("{s:s,s:s}", "type", "snapshot", "error", error));

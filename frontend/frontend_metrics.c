@@ -33,7 +33,7 @@ struct _frontend_metrics_t {
     atomic_uint_fast64_t bus_retries;
     atomic_uint_fast64_t bus_unavailable;
     atomic_uint_fast64_t bus_bad_replies;
-    atomic_uint_fast64_t overloaded;
+    atomic_uint_fast64_t overloaded [FRONTEND_SHED_REASONS];
 };
 
 frontend_metrics_t *
@@ -55,7 +55,8 @@ frontend_metrics_new (void)
     atomic_init (&self->bus_retries, 0);
     atomic_init (&self->bus_unavailable, 0);
     atomic_init (&self->bus_bad_replies, 0);
-    atomic_init (&self->overloaded, 0);
+    for (int reason = 0; reason < FRONTEND_SHED_REASONS; reason++)
+        atomic_init (&self->overloaded [reason], 0);
     return self;
 }
 
@@ -122,9 +123,11 @@ frontend_metrics_bus_unavailable (frontend_metrics_t *self)
 }
 
 void
-frontend_metrics_overloaded (frontend_metrics_t *self)
+frontend_metrics_overloaded (frontend_metrics_t *self, frontend_shed_reason_t reason)
 {
-    atomic_fetch_add_explicit (&self->overloaded, 1, memory_order_relaxed);
+    if ((unsigned) reason >= FRONTEND_SHED_REASONS)
+        reason = FRONTEND_SHED_QUEUE_FULL;
+    atomic_fetch_add_explicit (&self->overloaded [reason], 1, memory_order_relaxed);
 }
 
 void
@@ -190,16 +193,18 @@ frontend_metrics_render (frontend_metrics_t *self, char *buffer, size_t size)
         "# HELP bazaar_frontend_bus_bad_replies_total Bus replies that were malformed or unexpected.\n"
         "# TYPE bazaar_frontend_bus_bad_replies_total counter\n"
         "bazaar_frontend_bus_bad_replies_total %llu\n"
-        "# HELP bazaar_frontend_overloaded_total Requests answered 503 at once: too many already waited on the bus.\n"
+        "# HELP bazaar_frontend_overloaded_total Requests answered 503 overloaded: the bus queue was full (queue_full), or the wait in it too long (queue_wait).\n"
         "# TYPE bazaar_frontend_overloaded_total counter\n"
-        "bazaar_frontend_overloaded_total %llu\n"
+        "bazaar_frontend_overloaded_total{reason=\"queue_full\"} %llu\n"
+        "bazaar_frontend_overloaded_total{reason=\"queue_wait\"} %llu\n"
         "# HELP bazaar_frontend_connections Connections holding an HTTP worker thread.\n"
         "# TYPE bazaar_frontend_connections gauge\n"
         "bazaar_frontend_connections %lld\n",
         inflight,
         LOAD (self->bus_timeouts), LOAD (self->bus_retries),
         LOAD (self->bus_unavailable), LOAD (self->bus_bad_replies),
-        LOAD (self->overloaded), (long long) frontend_conn_open ());
+        LOAD (self->overloaded [FRONTEND_SHED_QUEUE_FULL]),
+        LOAD (self->overloaded [FRONTEND_SHED_QUEUE_WAIT]), (long long) frontend_conn_open ());
     s_append (buffer, size, &used, &full,
         "# HELP bazaar_http_request_duration_seconds Time from a request's routing to its answer, by route.\n"
         "# TYPE bazaar_http_request_duration_seconds histogram\n");

@@ -1,10 +1,11 @@
 /*  frontend_server: the civetweb HTTP server of the REST API: options from bz_config,
-    one bus client per worker thread, one handler that routes to frontend_api.  */
+    one shared bus client (frontend_bus), one handler that routes to frontend_api. */
 #include <czmq.h>
 #include <civetweb.h>
+#include <malloc.h>
 #include <pthread.h>
-#include "bz_client.h"
 #include "frontend_api.h"
+#include "frontend_bus.h"
 #include "frontend_cache.h"
 #include "frontend_conn.h"
 #include "frontend_feed.h"
@@ -15,8 +16,7 @@
 #include "frontend_server.h"
 #include "frontend_static.h"
 
-//  civetweb thread types, from civetweb.h's init_thread comment
-#define THREAD_WORKER 1
+#define MALLOC_ARENAS       2
 
 struct _frontend_server_t {
     bz_config_t *config;            //  not owned
@@ -25,39 +25,19 @@ struct _frontend_server_t {
     frontend_feed_t *feed;          //  the catalog stream: keeps the cache and the live page
     frontend_static_t *files;       //  the live page's files
     frontend_live_t *live;          //  the live page's WebSocket
+    frontend_bus_t *bus;
     frontend_api_t *api;
     struct mg_context *context;
-    //  bz_client_new reads config, which caches strings on first use: serialise the
-    //  clients' creation (startup and shutdown only, never on the request path)
-    pthread_mutex_t clients_lock;
 };
 
-//  Each worker thread gets its own bus client: requests run in parallel with no
-//  shared socket. A NULL client makes that thread answer 503 to bus requests.
-static void *
-s_init_thread (const struct mg_context *context, int thread_type)
-{
-    if (thread_type != THREAD_WORKER)
-        return NULL;
-    frontend_server_t *self = (frontend_server_t *) mg_get_user_data (context);
-    pthread_mutex_lock (&self->clients_lock);
-    bz_client_t *client = bz_client_new (self->config);
-    pthread_mutex_unlock (&self->clients_lock);
-    if (!client)
-        zsys_error ("frontend: cannot create a bus client for a worker thread");
-    return client;
-}
-
+//  civetweb 1.15 holds a thread per open connection, so threads must be cheap. Debian
+//  builds it with 100 KiB thread stacks (USE_STACK_SIZE), of which a served connection
+//  touches 20..32 KiB; malloc must not add an arena per thread on top (glibc allows 8
+//  per core, each keeping its own free memory): two arenas, one per core.
 static void
-s_exit_thread (const struct mg_context *context, int thread_type, void *pointer)
+s_cheap_threads (void)
 {
-    if (thread_type != THREAD_WORKER || !pointer)
-        return;
-    frontend_server_t *self = (frontend_server_t *) mg_get_user_data (context);
-    bz_client_t *client = (bz_client_t *) pointer;
-    pthread_mutex_lock (&self->clients_lock);
-    bz_client_destroy (&client);
-    pthread_mutex_unlock (&self->clients_lock);
+    mallopt (M_ARENA_MAX, MALLOC_ARENAS);
 }
 
 //  Connections holding a worker thread, for frontend_conn_saturated.
@@ -121,8 +101,7 @@ s_handle_request (struct mg_connection *conn, void *cbdata)
             frontend_conn_refuse_body (conn);
     }
     else {
-        status = frontend_api_handle (self->api, conn,
-                                      (bz_client_t *) mg_get_thread_pointer (conn), &route);
+        status = frontend_api_handle (self->api, conn, &route);
         //  POST /orders reads its body (and refuses it itself); any other route has no
         //  use for one, which civetweb would read to the end, however slowly it came
         if (route.id != FRONTEND_ROUTE_ORDERS && s_has_body (conn))
@@ -138,7 +117,6 @@ frontend_server_new (bz_config_t *config)
     assert (config);
     frontend_server_t *self = (frontend_server_t *) zmalloc (sizeof (frontend_server_t));
     self->config = config;
-    pthread_mutex_init (&self->clients_lock, NULL);
     self->metrics = frontend_metrics_new ();
     int64_t cache_size = bz_config_int (config, "cache_size");
     bool cached = bz_config_on (config, "cache") && cache_size > 0;
@@ -157,7 +135,14 @@ frontend_server_new (bz_config_t *config)
     if (cached)
         zsys_info ("frontend: lookup cache on, %zu entries, invalidations from %s",
                    frontend_cache_capacity (self->cache), bz_config_endpoint (config, "catalog"));
-    self->api = frontend_api_new (config, self->metrics, self->cache, self->feed, self->files);
+    self->bus = frontend_bus_new (config, self->metrics);
+    self->api = self->bus? frontend_api_new (config, self->metrics, self->cache, self->feed,
+                                             self->files, self->bus): NULL;
+    if (!self->api) {
+        zsys_error ("frontend: cannot start the bus client");
+        frontend_server_destroy (&self);
+        return NULL;
+    }
 
     char port [64], threads [16], read_ms [16];
     snprintf (port, sizeof port, "%s:%d", bz_config_str (config, "http_host"),
@@ -180,18 +165,17 @@ frontend_server_new (bz_config_t *config)
         //  small: a thread frees within seconds (see frontend_conn_saturated), and
         //  waiting in the kernel costs us nothing.
         "connection_queue", "32",
-        "listen_backlog", "256",
+        "listen_backlog", "4096",
         //  Route on the path as sent: refuse percent-encoding rather than decode it
         "decode_url", "no",
         NULL
     };
     struct mg_callbacks callbacks;
     memset (&callbacks, 0, sizeof callbacks);
-    callbacks.init_thread = s_init_thread;
-    callbacks.exit_thread = s_exit_thread;
     callbacks.http_error = s_http_error;
     callbacks.init_connection = s_connection_opened;
     callbacks.connection_close = s_connection_closed;
+    s_cheap_threads ();
     self->context = mg_start (&callbacks, self, options);
     if (!self->context) {
         zsys_error ("frontend: cannot start HTTP on port %s", port);
@@ -215,10 +199,10 @@ frontend_server_destroy (frontend_server_t **self_p)
     frontend_feed_destroy (&self->feed);
     frontend_live_destroy (&self->live);
     frontend_api_destroy (&self->api);
+    frontend_bus_destroy (&self->bus);
     frontend_cache_destroy (&self->cache);
     frontend_static_destroy (&self->files);
     frontend_metrics_destroy (&self->metrics);
-    pthread_mutex_destroy (&self->clients_lock);
     free (self);
     *self_p = NULL;
 }

@@ -11,7 +11,7 @@ typedef struct _frontend_server_t frontend_server_t;
 //  the server. Returns NULL when civetweb cannot start (port in use, bad option).
 frontend_server_t *frontend_server_new (bz_config_t *config);
 
-//  Stops civetweb (waits for its threads, closing their bus clients), then frees.
+//  Stops civetweb (waits for its threads), then the bus client, then frees.
 void frontend_server_destroy (frontend_server_t **self_p);
 
 #endif

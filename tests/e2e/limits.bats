@@ -1,10 +1,11 @@
 #!/usr/bin/env bats
 #   limits: the frontend's bounds under abuse and overload: oversized bodies and headers
-#   refused quickly, slow and surplus connections not blocking a normal request, an
-#   overloaded bus answered 503 at once, memory flat over 20,000 mixed requests.
+#   refused quickly, slow and surplus connections not blocking a normal request, a full
+#   bus queue answered 503 at once, memory flat over 20,000 mixed requests.
 #
-#   One cluster for the file, cache off (every lookup crosses the bus) and only 16 HTTP
-#   worker threads, so that "more connections than threads" is cheap to reach.
+#   One cluster for the file, cache off (every lookup crosses the bus), only 16 HTTP
+#   worker threads, and one bus socket with 4 requests in flight and 8 queued, so that
+#   "more connections than threads" and "queue full" are cheap to reach.
 
 load helpers
 
@@ -12,6 +13,7 @@ THREADS=16
 
 setup_file () {
     export BAZAAR_CACHE=off BAZAAR_HTTP_THREADS=$THREADS
+    export BAZAAR_BUS_SOCKETS=1 BAZAAR_BUS_INFLIGHT=4 BAZAAR_BUS_QUEUE_MAX=8
     #   An ASan build keeps freed memory in quarantine (256 MiB by default): the RSS
     #   test would measure the sanitizer, not us. A small one still catches misuse.
     export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4
@@ -151,11 +153,12 @@ timed_curl () {
     ((worst < 5000))
 }
 
-@test "a stalled catalog: lookups beyond the bus bound get 503 overloaded at once" {
+@test "a stalled catalog: lookups beyond the bus queue get 503 overloaded at once" {
     local catalog url="http://127.0.0.1:$BAZAAR_HTTP_PORT/stocks/GameStart" i
     catalog=$(svc_pid_of catalog)
     kill -STOP "$catalog"
-    #   14 of 16 threads may wait on the bus: 30 concurrent lookups overflow it
+    #   4 lookups on the wire and 8 queued fill the bus client: of 30 concurrent
+    #   lookups, every one beyond 12 is refused without waiting
     for ((i = 0; i < 30; i++)); do
         curl -s --max-time 10 -o "$BAZAAR_DATA/over.$i" -w '%{http_code} %{time_total}\n' "$url" \
             > "$BAZAAR_DATA/over.$i.status" &
@@ -176,7 +179,7 @@ timed_curl () {
     #   The catalog answers again: so do lookups
     wait_for_200 /stocks/GameStart "$(now_ms)" 10000
     http_get /metrics
-    grep -E '^bazaar_frontend_overloaded_total [1-9]' <<< "$body"
+    grep -E '^bazaar_frontend_overloaded_total\{reason="queue_full"\} [1-9]' <<< "$body"
 }
 
 @test "memory stays bounded over 20,000 mixed requests" {
