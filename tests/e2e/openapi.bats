@@ -33,10 +33,11 @@ spec_responses () {
          p && /^        \x27[0-9][0-9][0-9]\x27:$/ { s = $1; gsub(/[\x27:]/, "", s); print toupper(m), path, s }' "$SPEC"
 }
 
-#   req METHOD PATH [BODY [CONTENT_TYPE]]: sets $status, $body and $headers.
+#   req METHOD PATH [BODY [CONTENT_TYPE [KEY]]]: sets $status, $body and $headers.
 req () {
     local method=$1 path=$2 data=${3-} type=${4-application/json} out
     local args=(-s --path-as-is --max-time 10 -D "$BATS_TEST_TMPDIR/headers" -w '%{http_code}')
+    [[ -n ${5-} ]] && args+=(-H "Idempotency-Key: $5")
     case $method in
         HEAD) args+=(-I) ;;
         POST) args+=(-X POST -H "Content-Type: $type" --data-binary "$data") ;;
@@ -62,6 +63,14 @@ slow_post () {
 
 ORDER='{"name":"GameStart","quantity":1,"type":"sell"}'
 
+#   One key for two different orders: the second is 422.
+reused_key () {
+    local key="openapi-reuse-$$-$RANDOM"
+    req POST /orders "$ORDER" application/json "$key"
+    [[ $status == 200 ]] || return 0
+    req POST /orders '{"name":"GameStart","quantity":2,"type":"sell"}' application/json "$key"
+}
+
 #   provoke METHOD PATH STATUS: makes the request that the documented STATUS answers.
 provoke () {
     case "$1 $2 $3" in
@@ -79,6 +88,7 @@ provoke () {
         "POST /orders 409")              req POST /orders '{"name":"GameStart","quantity":1000000,"type":"buy"}' ;;
         "POST /orders 413")              req POST /orders "$(printf '%5000s' '')" ;;
         "POST /orders 415")              req POST /orders "$ORDER" text/plain ;;
+        "POST /orders 422")              reused_key ;;
         "POST /orders 503")              req POST /orders "$ORDER" ;;
         "GET /orders/{number} 200")      req GET /orders/0 ;;
         "GET /orders/{number} 400")      req GET /orders/x1 ;;
