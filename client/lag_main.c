@@ -1,5 +1,5 @@
 /*  bazaar-lag: measures how long a trade acknowledged by one frontend takes to reach
-    another frontend's cache (DESIGN.md promise 4). Used by scripts/bench.
+    another frontend's cache (docs/promises.md promise 4). Used by scripts/bench.
     Usage: bazaar-lag TRADE_URL WATCH_URL STOCK ROUNDS                                  */
 #include <curl/curl.h>
 #include <czmq.h>
