@@ -4,12 +4,11 @@
     One actor (the pusher) owns the monitor subscription and does every broadcast, so
     neither the feed nor a civetweb thread ever waits on a slow page. Changes reach it
     on an inproc PUSH/PULL pair. Each page's own thread (civetweb holds one per open
-    WebSocket) answers its snapshots with its own bus client.                          */
+    WebSocket) answers its snapshots through the frontend's shared bus client.         */
 #include <czmq.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
-#include "bz_client.h"
 #include "bz_security.h"
 #include "frontend_live.h"
 

@@ -73,7 +73,7 @@ page_cell () {
                   look(); }); true"
     #   curl's own clock says when the 200 came: sent + its total time
     sent=$(now_ms)
-    out=$(curl -s -w '\n%{http_code} %{time_total}' -X POST -H 'Idempotency-Key: browser-push-1' \
+    out=$(curl -s -w '\n%{http_code} %{time_total}' -X POST -H 'Idempotency-Key: browser-push-1' -H 'Content-Type: application/json' \
                -d '{"name":"GameStart","quantity":3,"type":"buy"}' \
                "http://127.0.0.1:$BAZAAR_HTTP_PORT/orders")
     read -r status took <<< "$(tail -n 1 <<< "$out")"
