@@ -2,6 +2,7 @@
     and dribble a header byte per interval, reconnecting when cut off. For tests and bench.
     Usage: bazaar-slowloris PORT CONNECTIONS SECONDS [INTERVAL_MS]; loopback only.        */
 #include <arpa/inet.h>
+#include "bz_cli.h"
 #include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -58,18 +59,30 @@ s_dribble (slow_t *slow, int64_t now, int interval_ms)
     return true;
 }
 
+static const bz_cli_option_t s_options [] = { { NULL, NULL, NULL, 0 } };
+static const bz_cli_t s_cli = {
+    "bazaar-slowloris", "PORT CONNECTIONS SECONDS [INTERVAL_MS]",
+    "Holds CONNECTIONS connections to 127.0.0.1:PORT for SECONDS, each sending a partial\n"
+    "request and one more header byte every INTERVAL_MS (500), reconnecting when cut off.\n"
+    "For tests and benchmarks of slow clients; loopback only.",
+    s_options, 3, 4, NULL
+};
+
 int
 main (int argc, char *argv [])
 {
-    int port = argc >= 4? atoi (argv [1]): 0;
-    int count = argc >= 4? atoi (argv [2]): 0;
-    int seconds = argc >= 4? atoi (argv [3]): 0;
-    int interval_ms = argc >= 5? atoi (argv [4]): 500;
-    if (argc < 4 || argc > 5 || port <= 0 || port > 65535 || count <= 0
-    ||  count > CONNECTIONS_MAX || seconds <= 0 || interval_ms <= 0) {
-        fprintf (stderr, "usage: bazaar-slowloris PORT CONNECTIONS SECONDS [INTERVAL_MS]\n");
-        return 2;
-    }
+    const char *values [1];
+    int rc;
+    int first = bz_cli_parse (&s_cli, argc, argv, values, &rc);
+    if (first < 0)
+        return rc;
+    int64_t port, count, seconds, interval_ms = 500;
+    if ((rc = bz_cli_int (&s_cli, "PORT", argv [first], 1, 65535, &port))
+    ||  (rc = bz_cli_int (&s_cli, "CONNECTIONS", argv [first + 1], 1, CONNECTIONS_MAX, &count))
+    ||  (rc = bz_cli_int (&s_cli, "SECONDS", argv [first + 2], 1, 86400, &seconds))
+    ||  (first + 3 < argc
+         && (rc = bz_cli_int (&s_cli, "INTERVAL_MS", argv [first + 3], 1, 60000, &interval_ms))))
+        return rc;
     slow_t *slows = calloc ((size_t) count, sizeof (slow_t));
     struct pollfd *items = calloc ((size_t) count, sizeof (struct pollfd));
     if (!slows || !items)
@@ -117,7 +130,7 @@ main (int argc, char *argv [])
         if (slows [i].fd >= 0)
             close (slows [i].fd);
     printf ("{\"connections\":%d,\"cut_off\":%ld,\"held_ms_max\":%lld,\"held_ms_mean\":%lld,"
-            "\"failed_connects\":%ld}\n", count, cut, (long long) held_max,
+            "\"failed_connects\":%ld}\n", (int) count, cut, (long long) held_max,
             (long long) (cut? held_sum / cut: 0), failed);
     free (slows);
     free (items);
