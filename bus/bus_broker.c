@@ -36,6 +36,7 @@ typedef struct {
     zhashx_t *inflight;         //  client+reqid → request_t, kept for requeueing
     int64_t expires;
     int64_t epoch;              //  leader epoch the worker last announced
+    uint64_t turn;              //  its service's dispatch count when it last took one
     zmsg_t *metrics;            //  its latest bz_metrics frames, checked; NULL: none yet
 } worker_t;
 
@@ -44,6 +45,7 @@ struct _service_t {
     zlistx_t *workers;          //  worker_t, owned by broker->workers
     zlistx_t *queue;            //  request_t waiting for a worker
     uint64_t requests;
+    uint64_t dispatched;        //  requests sent to its workers (their turn order)
     int leader_rank;            //  last announced highest rank (0: none)
     int64_t leader_epoch;       //  and the epoch that worker announced
 };
@@ -441,7 +443,8 @@ s_service_require (bus_broker_t *self, const char *name, bool for_worker)
 }
 
 //  The worker that takes the next request: for a ranked service only the highest rank
-//  (requests wait rather than reach a follower), otherwise the least loaded.
+//  (requests wait rather than reach a follower), otherwise the least loaded, and of
+//  those the one that waited longest for a request, so that idle workers take turns.
 static worker_t *
 s_choose_worker (service_t *service)
 {
@@ -453,7 +456,8 @@ s_choose_worker (service_t *service)
                 best = w;
         }
         else
-        if (!best || zhashx_size (w->inflight) < zhashx_size (best->inflight))
+        if (!best || zhashx_size (w->inflight) < zhashx_size (best->inflight)
+        ||  (zhashx_size (w->inflight) == zhashx_size (best->inflight) && w->turn < best->turn))
             best = w;
     }
     return best && (int) zhashx_size (best->inflight) < best->credit? best: NULL;
@@ -473,6 +477,7 @@ s_dispatch (bus_broker_t *self, service_t *service)
         s_request_key (key, request->client, request->reqid);
         //  A client that resends a request it is still waiting for replaces the old one.
         zhashx_update (worker->inflight, key, request);
+        worker->turn = ++service->dispatched;
         s_send_worker (self, worker, BZ_REQUEST, msg);
     }
 }

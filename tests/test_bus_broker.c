@@ -303,6 +303,59 @@ test_metrics_gathered_and_checked (void **state)
     zactor_destroy (&broker);
 }
 
+
+//  A rank-0 echo worker that signs its replies "worker N" (N from args).
+static void
+s_signed_actor (zsock_t *pipe, void *args)
+{
+    bz_worker_t *worker = bz_worker_new (s_config, "echo", 0);
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, bz_worker_socket (worker), NULL);
+    while (true) {
+        void *which = zpoller_wait (poller, bz_worker_tick_ms (worker));
+        if (which == pipe || zpoller_terminated (poller))
+            break;
+        bz_request_t *request = which? bz_worker_recv (worker): NULL;
+        if (request) {
+            zmsg_t *reply = zmsg_new ();
+            zmsg_addstrf (reply, "worker %d", (int) (intptr_t) args);
+            bz_worker_reply (worker, &request, &reply);
+        }
+        bz_worker_tick (worker);
+    }
+    zpoller_destroy (&poller);
+    bz_worker_destroy (&worker);
+}
+
+//  Idle workers of a service take turns: with one request at a time every worker is
+//  equally (un)loaded, and each must still get its share, not the first one all.
+static void
+test_idle_workers_take_turns (void **state)
+{
+    (void) state;
+    zactor_t *broker = zactor_new (s_broker_actor, s_config);
+    zactor_t *first = zactor_new (s_signed_actor, (void *) 1);
+    zactor_t *second = zactor_new (s_signed_actor, (void *) 2);
+    zclock_sleep (300);                 //  both registered
+    int answers [3] = { 0, 0, 0 };
+    for (int i = 0; i < 20; i++) {
+        zmsg_t *reply = s_request ("echo", "x", 2000);
+        assert_non_null (reply);
+        char *text = zmsg_popstr (reply);
+        int n = 0;
+        assert_int_equal (sscanf (text, "worker %d", &n), 1);
+        assert_true (n == 1 || n == 2);
+        answers [n]++;
+        zstr_free (&text);
+        zmsg_destroy (&reply);
+    }
+    assert_int_equal (answers [1], 10);
+    assert_int_equal (answers [2], 10);
+    zactor_destroy (&second);
+    zactor_destroy (&first);
+    zactor_destroy (&broker);
+}
+
 int
 main (void)
 {
@@ -314,6 +367,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_dead_worker_request_is_requeued, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_many_queued_requests_expire_together, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_garbage_is_dropped, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_idle_workers_take_turns, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_metrics_gathered_and_checked, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
