@@ -264,7 +264,6 @@ EOF
             failed=$((failed + 1))
         fi
     done <<'EOF'
-404	/stocks/
 4xx	//stocks
 400	/stocks/Game%20Start
 400	/stocks/%47ameStart
