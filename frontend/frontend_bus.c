@@ -13,6 +13,10 @@
 #define UNAVAILABLE_PAUSE_MS    20
 //  Replies one I/O thread reads before it looks at its queue again.
 #define RECV_BURST              256
+//  Slots beyond bus_inflight, kept for the broker's own services (bus.workers,
+//  bus.metrics): the broker answers those at once, so /health and /metrics stay quick
+//  while a stalled service holds every other slot and fills the queue.
+#define BROKER_SLOTS            4
 
 //  One request, on the stack of the HTTP thread that waits for it. The I/O thread owns
 //  it from the moment it is queued until it sets done (under the lane's lock); the
@@ -26,6 +30,7 @@ struct _call_t {
     zmsg_t *reply;                  //  set by the I/O thread
     frontend_bus_result_t result;
     uint64_t retries;               //  tries sent again
+    bool broker;                    //  to the broker's own service: ahead of the queue
     bool done;
     pthread_cond_t wake;
     call_t *next;                   //  in the lane's queue
@@ -57,9 +62,12 @@ typedef struct {
     atomic_uint_fast64_t inflight;  //  for frontend_bus_load
     //  The I/O thread's own
     zsock_t *socket;
-    slot_t *slots;
-    uint32_t *free_slots;           //  a stack of free slot indexes
+    slot_t *slots;                  //  bus_inflight, then BROKER_SLOTS
+    uint32_t *free_slots;           //  a stack of free slot indexes below bus_inflight
     size_t free_count;
+    uint32_t broker_free [BROKER_SLOTS];    //  and of the broker's
+    size_t broker_free_count;
+    uint32_t *taken;                //  s_dispatch's slots to send
     uint64_t uses;                  //  slots taken so far: makes each id unique
     int64_t heard_at;               //  when the socket last delivered anything
     int64_t next_expiry;            //  no slot's try ends before this
@@ -71,6 +79,7 @@ struct _frontend_bus_t {
     char *endpoint;
     int retry_ms, max_frame;
     size_t inflight_max, queue_max;
+    size_t slot_count;              //  inflight_max + BROKER_SLOTS
     int queue_wait_ms;
     size_t lane_count;
     lane_t *lanes;
@@ -88,15 +97,19 @@ s_lane_start (frontend_bus_t *bus, lane_t *lane)
     lane->wakeup = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
     pthread_mutex_init (&lane->lock, NULL);
     atomic_init (&lane->inflight, 0);
-    lane->slots = (slot_t *) calloc (bus->inflight_max, sizeof (slot_t));
+    lane->slots = (slot_t *) calloc (bus->slot_count, sizeof (slot_t));
     lane->free_slots = (uint32_t *) calloc (bus->inflight_max, sizeof (uint32_t));
+    lane->taken = (uint32_t *) calloc (bus->slot_count, sizeof (uint32_t));
     lane->socket = bz_client_dealer (bus->endpoint, bus->security, bus->max_frame);
-    if (lane->wakeup < 0 || !lane->slots || !lane->free_slots || !lane->socket)
+    if (lane->wakeup < 0 || !lane->slots || !lane->free_slots || !lane->taken || !lane->socket)
         return -1;
     zsock_set_rcvtimeo (lane->socket, 0);
     for (size_t i = 0; i < bus->inflight_max; i++)
         lane->free_slots [i] = (uint32_t) (bus->inflight_max - 1 - i);
     lane->free_count = bus->inflight_max;
+    for (size_t i = 0; i < BROKER_SLOTS; i++)
+        lane->broker_free [i] = (uint32_t) (bus->inflight_max + i);
+    lane->broker_free_count = BROKER_SLOTS;
     lane->next_expiry = INT64_MAX;
     //  The socket moves to the lane's thread: pthread_create is the barrier it needs
     if (pthread_create (&lane->thread, NULL, s_lane_run, lane))
@@ -128,6 +141,7 @@ s_lane_stop (lane_t *lane)
         close (lane->wakeup);
     free (lane->slots);
     free (lane->free_slots);
+    free (lane->taken);
     pthread_mutex_destroy (&lane->lock);
 }
 
@@ -144,6 +158,7 @@ frontend_bus_new (bz_config_t *config, frontend_metrics_t *metrics)
     self->max_frame = (int) bz_config_int (config, "max_frame");
     self->lane_count = (size_t) bz_config_int (config, "bus_sockets");
     self->inflight_max = (size_t) bz_config_int (config, "bus_inflight");
+    self->slot_count = self->inflight_max + BROKER_SLOTS;
     self->queue_max = (size_t) bz_config_int (config, "bus_queue_max");
     self->queue_wait_ms = (int) bz_config_int (config, "bus_queue_wait_ms");
     atomic_init (&self->next_lane, 0);
@@ -218,13 +233,28 @@ static void
 s_release (lane_t *lane, uint32_t index)
 {
     lane->slots [index].call = NULL;
-    lane->free_slots [lane->free_count++] = index;
+    if (index < lane->bus->inflight_max)
+        lane->free_slots [lane->free_count++] = index;
+    else
+        lane->broker_free [lane->broker_free_count++] = index;
     atomic_fetch_sub_explicit (&lane->inflight, 1, memory_order_relaxed);
 }
 
+//  A free slot for call, taken, or UINT32_MAX: a call to the broker takes one of its
+//  own slots first.
+static uint32_t
+s_take_slot (lane_t *lane, const call_t *call)
+{
+    if (call->broker && lane->broker_free_count)
+        return lane->broker_free [--lane->broker_free_count];
+    if (lane->free_count)
+        return lane->free_slots [--lane->free_count];
+    return UINT32_MAX;
+}
+
 //  Refuses the queued calls that waited too long or whose deadline passed in the queue
-//  (oldest first: the queue is in arrival order), whether or not a slot is free; and
-//  moves queued calls onto the wire while slots are free.
+//  (oldest first: the queue is in arrival order, the broker's calls ahead), whether or
+//  not a slot is free; and moves queued calls onto the wire while slots are free.
 static void
 s_dispatch (lane_t *lane, int64_t now)
 {
@@ -235,7 +265,8 @@ s_dispatch (lane_t *lane, int64_t now)
         call_t *call = lane->head;
         bool waited = now - call->queued_at > bus->queue_wait_ms;
         bool late = now >= call->deadline;
-        if (!waited && !late && lane->free_count == 0)
+        uint32_t index = waited || late? UINT32_MAX: s_take_slot (lane, call);
+        if (!waited && !late && index == UINT32_MAX)
             break;
         lane->head = call->next;
         if (!lane->head)
@@ -248,20 +279,16 @@ s_dispatch (lane_t *lane, int64_t now)
         if (late)
             s_finish (call, FRONTEND_BUS_TIMEOUT, NULL);
         else {
-            //  Take a slot now, so the count of free ones stays true in this loop
-            uint32_t index = lane->free_slots [--lane->free_count];
             lane->slots [index].call = call;
             lane->slots [index].id = (++lane->uses << 32) | index;
             lane->slots [index].first_at = now;
-            taken++;
+            lane->taken [taken++] = index;
         }
     }
     pthread_mutex_unlock (&lane->lock);
-    //  The slots just taken are just above the free stack's top: send them
-    for (size_t at = lane->free_count; at < lane->free_count + taken; at++) {
-        uint32_t index = lane->free_slots [at];
+    for (size_t at = 0; at < taken; at++) {
         atomic_fetch_add_explicit (&lane->inflight, 1, memory_order_relaxed);
-        s_send_try (lane, index, now);
+        s_send_try (lane, lane->taken [at], now);
     }
 }
 
@@ -278,7 +305,7 @@ s_reopen (lane_t *lane, int64_t now)
     else
         zsys_error ("frontend: cannot reopen a bus socket; trying again in %d ms", bus->retry_ms);
     lane->heard_at = now;
-    for (size_t index = 0; index < bus->inflight_max; index++)
+    for (size_t index = 0; index < bus->slot_count; index++)
         if (lane->slots [index].call) {
             lane->slots [index].call->retries++;
             lane->slots [index].first_at = now;
@@ -302,7 +329,7 @@ s_expire (lane_t *lane, int64_t now)
         return;
     lane->next_expiry = INT64_MAX;
     bool reopen = false;
-    for (size_t index = 0; index < bus->inflight_max; index++) {
+    for (size_t index = 0; index < bus->slot_count; index++) {
         slot_t *slot = &lane->slots [index];
         if (!slot->call)
             continue;
@@ -344,7 +371,7 @@ s_receive (lane_t *lane, int64_t now)
         bool valid = bz_client_unwrap (msg, service, sizeof service, &id, sizeof id) == 0;
         if (valid) {
             index = (uint32_t) (id & 0xFFFFFFFFu);
-            valid = index < lane->bus->inflight_max && lane->slots [index].call
+            valid = index < lane->bus->slot_count && lane->slots [index].call
                  && lane->slots [index].id == id && streq (service, lane->slots [index].call->service);
         }
         if (!valid) {                   //  a reply to a request already ended, or garbage
@@ -381,7 +408,7 @@ s_sleep_ms (lane_t *lane, int64_t now)
 static void
 s_fail_all (lane_t *lane)
 {
-    for (size_t index = 0; index < lane->bus->inflight_max; index++)
+    for (size_t index = 0; index < lane->bus->slot_count; index++)
         if (lane->slots [index].call) {
             call_t *call = lane->slots [index].call;
             s_release (lane, (uint32_t) index);
@@ -440,6 +467,16 @@ s_submit (frontend_bus_t *self, lane_t *lane, call_t *call)
     if (lane->stop)
         s_finish (call, FRONTEND_BUS_FAILED, NULL);
     else
+    if (call->broker) {
+        //  Ahead of every service's call: it takes a slot of its own (BROKER_SLOTS)
+        wake = true;
+        call->next = lane->head;
+        lane->head = call;
+        if (!lane->tail)
+            lane->tail = call;
+        lane->queued++;
+    }
+    else
     if (lane->queued >= self->queue_max)
         s_finish (call, FRONTEND_BUS_QUEUE_FULL, NULL);
     else
@@ -468,6 +505,7 @@ frontend_bus_request (frontend_bus_t *self, const char *service, zmsg_t **reques
     call_t call;
     memset (&call, 0, sizeof call);
     call.service = service;
+    call.broker = streq (service, BZ_SERVICE_WORKERS) || streq (service, BZ_SERVICE_METRICS);
     call.request = *request_p;
     *request_p = NULL;
     call.queued_at = zclock_mono ();

@@ -7,9 +7,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include "frontend_bus.h"
+#include "bz_bus.h"
 
 //  What the fake broker does with a request.
-typedef enum { ECHO, SILENT, DROP_FIRST, SLOW } mode_t_;
+typedef enum { ECHO, SILENT, DROP_FIRST, SLOW, BROKER_ONLY } mode_t_;
 
 static atomic_int s_mode;
 static atomic_int s_received;       //  requests (tries) the broker read
@@ -20,6 +21,7 @@ static zactor_t *s_broker;
 //  A ROUTER on the bus endpoint that echoes each request's frames back (the envelope is
 //  the same both ways), or drops them. DROP_FIRST drops the first try of each request
 //  (by its id) and answers every later one. SLOW answers each after 150 ms, longer than a try.
+//  BROKER_ONLY answers only the broker's own services (bus.*): every other one is stalled.
 static void
 s_broker_actor (zsock_t *pipe, void *args)
 {
@@ -41,13 +43,18 @@ s_broker_actor (zsock_t *pipe, void *args)
         for (int i = 0; id && i < 4; i++)
             id = zmsg_next (msg);
         bool again = id && dropped && zframe_eq (id, dropped);
+        zframe_t *service = msg && zmsg_size (msg) > 4? zmsg_first (msg): NULL;
+        for (int i = 0; service && i < 3; i++)
+            service = zmsg_next (msg);
+        bool to_broker = service && zframe_size (service) > 4 && memcmp (zframe_data (service), "bus.", 4) == 0;
         if (mode == DROP_FIRST && id && !again) {
             zframe_destroy (&dropped);
             dropped = zframe_dup (id);
         }
         if (mode == SLOW)
             zclock_sleep (150);
-        if (msg && (mode == ECHO || mode == SLOW || (mode == DROP_FIRST && again)))
+        if (msg && (mode == ECHO || mode == SLOW || (mode == DROP_FIRST && again)
+                ||  (mode == BROKER_ONLY && to_broker)))
             zmsg_send (&msg, router);
         zmsg_destroy (&msg);
     }
@@ -264,6 +271,39 @@ test_long_wait_refuses (void **state)
     s_stop (&bus);
 }
 
+//  A stalled service holds the only slot and fills the queue: a call to the broker's own
+//  service (bus.metrics, for /metrics) still goes out at once, on a slot of its own, and
+//  is answered while the service's calls still wait.
+static void
+test_broker_call_passes_a_stalled_service (void **state)
+{
+    (void) state;
+    frontend_bus_t *bus = s_start (BROKER_ONLY, "1", "1", "60000");
+    asker_t holders [2] = {
+        { bus, 0, 1, 1500, 0, FRONTEND_BUS_REPLIED }, { bus, 1, 1, 1500, 0, FRONTEND_BUS_REPLIED }
+    };
+    pthread_t threads [2];
+    s_launch (&holders [0], &threads [0], 1, 0);
+    s_launch (&holders [1], &threads [1], 1, 1);
+    zmsg_t *request = zmsg_new ();
+    zmsg_addstr (request, "metrics");
+    frontend_bus_result_t result;
+    zmsg_t *reply = frontend_bus_request (bus, BZ_SERVICE_METRICS, &request, 1000, &result);
+    assert_int_equal (result, FRONTEND_BUS_REPLIED);
+    char *text = zmsg_popstr (reply);
+    assert_string_equal (text, "metrics");
+    zstr_free (&text);
+    zmsg_destroy (&reply);
+    uint64_t inflight, queued;
+    frontend_bus_load (bus, &inflight, &queued);
+    assert_int_equal (inflight, 1);
+    assert_int_equal (queued, 1);
+    pthread_join (threads [0], NULL);
+    pthread_join (threads [1], NULL);
+    assert_int_equal (holders [0].last, FRONTEND_BUS_TIMEOUT);
+    s_stop (&bus);
+}
+
 //  The call policy marks the frontend's own refusal, counted by reason, so the API can
 //  say "overloaded"; a plain timeout is not one.
 static void
@@ -306,6 +346,7 @@ main (void)
         cmocka_unit_test (test_full_queue_refuses),
         cmocka_unit_test (test_long_wait_refuses),
         cmocka_unit_test (test_call_marks_overload),
+        cmocka_unit_test (test_broker_call_passes_a_stalled_service),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
