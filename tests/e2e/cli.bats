@@ -118,10 +118,14 @@ BAZAAR_BIND_HOST=any	bind_host
 EOF_BAD
 }
 
-@test "bad settings: each refused by bazaar-config and every service, exit 2, the key named in one line" {
+#   Every program checks its settings with the same bus/bz_config.c at start: each bad
+#   setting goes to bazaar-config and to one other program in turn, so that each of
+#   those sees a sixth of the list (180 sanitized starts took 35 s; these take a third).
+@test "bad settings: each refused by bazaar-config and by the programs in turn, exit 2, the key named in one line" {
     local setting key program count=0
+    local programs=(bazaar-bus bazaar-catalog bazaar-frontend "bazaar-order --id 1" bazaar-busctl)
     while IFS=$'\t' read -r setting key; do
-        for program in bazaar-config bazaar-bus bazaar-catalog bazaar-frontend "bazaar-order --id 1" bazaar-busctl; do
+        for program in bazaar-config "${programs[count % ${#programs[@]}]}"; do
             local args=()
             [[ $program == bazaar-busctl ]] && args=(leader)
             # shellcheck disable=SC2086  # "bazaar-order --id 1" splits on purpose
@@ -132,7 +136,8 @@ EOF_BAD
         done
         count=$((count + 1))
     done < <(bad_settings)
-    echo "# $count bad settings, each refused by 6 programs" >&3
+    ((count >= 2 * ${#programs[@]}))
+    echo "# $count bad settings, each refused by bazaar-config and one of ${#programs[@]} programs" >&3
 }
 
 @test "booleans: on/off/true/false/yes/no/1/0 in any case" {
