@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# run-tests: alone
 #   concurrency: the frontend under many clients at once (issue 10, DESIGN promise 8):
 #   1,000 keep-alive connections served with no error, 256 trading sessions with no
 #   503 to retry, 1,000 slowloris connections that do not starve an honest lookup, and

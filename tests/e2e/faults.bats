@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# run-tests: alone
 #   faults: the trade path under stalls, retries racing a failover and leader changes
 #   (issue 9), each scenario followed by the full check (full_check below). Run by
 #   scripts/run-tests.

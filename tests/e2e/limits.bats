@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# run-tests: alone
 #   limits: the frontend's bounds under abuse and overload: oversized bodies and headers
 #   refused quickly, slow and surplus connections not blocking a normal request, a full
 #   bus queue answered 503 at once, memory flat over 20,000 mixed requests.

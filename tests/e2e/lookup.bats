@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# run-tests: alone
 #   lookup: the read path end to end (frontend → bus → catalog), its errors, and its
 #   recovery after SIGKILL of the catalog or the bus. Run by scripts/run-tests.
 #
