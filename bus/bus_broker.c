@@ -11,6 +11,8 @@
 
 #define SERVICES_MAX    64      //  garbage service names must not grow memory
 #define WORKERS_MAX     256
+#define LEADER_HOLD     4       //  liveness periods a returning leader waits to lead again
+#define LEADER_FORGET   10      //  ... if it left less than this many periods before
 #define FRAMES_MAX      1100    //  a BATCH of 1000 orders plus its header
 #define KEY_MAX         (2 * (255 + BZ_REQID_MAX) + 2)
 //  The ROUTER's transport events, published on the monitor as "transport".
@@ -37,6 +39,7 @@ typedef struct {
     int64_t expires;
     int64_t epoch;              //  leader epoch the worker last announced
     uint64_t turn;              //  its service's dispatch count when it last took one
+    int64_t eligible_at;        //  ranked: may lead from then on (a returning leader waits)
     zmsg_t *metrics;            //  its latest bz_metrics frames, checked; NULL: none yet
 } worker_t;
 
@@ -48,6 +51,8 @@ struct _service_t {
     uint64_t dispatched;        //  requests sent to its workers (their turn order)
     int leader_rank;            //  last announced highest rank (0: none)
     int64_t leader_epoch;       //  and the epoch that worker announced
+    int left_rank;              //  the last leader that left (expired or withdrew)
+    int64_t left_at;            //  and when
 };
 
 struct _bus_broker_t {
@@ -385,14 +390,22 @@ s_heartbeat (bus_broker_t *self, worker_t *worker)
 
 //  Announces a change of the highest-ranked worker of a ranked service (the order
 //  leader) or of its epoch, on the monitor and at once to the service's workers.
+//  The leader is the highest rank that may lead now, or if none may, the highest rank
+//  (a lone worker always leads).
 static void
 s_check_leader (bus_broker_t *self, service_t *service)
 {
-    worker_t *top = NULL;
+    worker_t *top = NULL, *top_eligible = NULL;
+    int64_t now = zclock_mono ();
     for (worker_t *w = (worker_t *) zlistx_first (service->workers); w;
-         w = (worker_t *) zlistx_next (service->workers))
+         w = (worker_t *) zlistx_next (service->workers)) {
         if (w->rank > 0 && (!top || w->rank > top->rank))
             top = w;
+        if (w->rank > 0 && w->eligible_at <= now && (!top_eligible || w->rank > top_eligible->rank))
+            top_eligible = w;
+    }
+    if (top_eligible)
+        top = top_eligible;
     int rank = top? top->rank: 0;
     int64_t epoch = top? top->epoch: 0;
     if (rank == service->leader_rank && epoch == service->leader_epoch)
@@ -543,6 +556,12 @@ s_worker_create (bus_broker_t *self, zframe_t *sender, const char *identity, con
     worker->credit = (int) (ready->count >= 1 && ready->count < self->max_credit? ready->count: self->max_credit);
     worker->inflight = zhashx_new ();
     zhashx_set_destructor (worker->inflight, (zhashx_destructor_fn *) s_request_destroy);
+    //  A leader that left and comes back soon (a flaky link, a healed partition) takes
+    //  the role back only once it has stayed a while: every change of leader costs a
+    //  fence and a catch-up, and a flapping leader would cost them again and again.
+    int64_t now = zclock_mono (), liveness_ms = (int64_t) self->heartbeat_ms * self->liveness;
+    if (worker->rank == service->left_rank && now - service->left_at < LEADER_FORGET * liveness_ms)
+        worker->eligible_at = now + LEADER_HOLD * liveness_ms;
     zhashx_insert (self->workers, identity, worker);
     zlistx_add_end (service->workers, worker);
     zsys_info ("worker up: %s rank %d (%s)", service->name, worker->rank, identity);
@@ -559,6 +578,10 @@ s_worker_delete (bus_broker_t *self, worker_t *worker, bool requeue)
     service_t *service = worker->service;
     zsys_info ("worker down: %s rank %d (%s), %zu requests in flight",
                service->name, worker->rank, worker->identity, zhashx_size (worker->inflight));
+    if (worker->rank > 0 && worker->rank == service->leader_rank) {
+        service->left_rank = worker->rank;
+        service->left_at = zclock_mono ();
+    }
     s_publish (self, "worker.down", service->name, worker->rank, 0);
     if (requeue) {
         int64_t expires = zclock_mono () + self->queue_wait_ms;
@@ -750,6 +773,7 @@ s_housekeeping (bus_broker_t *self)
         zlistx_destroy (&expired);
         if (stats)
             s_publish (self, "stats", s->name, 0, (int64_t) s->requests);
+        s_check_leader (self, s);       //  a returning leader's wait may be over
     }
     if (stats)
         self->stats_at = now + 1000;

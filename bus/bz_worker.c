@@ -79,6 +79,9 @@ s_send_ready (bz_worker_t *self)
     zmsg_t *msg = zmsg_new ();
     zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&ready) });
     s_send (self, BZ_READY, msg);
+    //  Whoever the broker named before, it names again in its next heartbeat: until
+    //  then we lead nothing (a returning leader may have to wait, bus_broker.c).
+    self->leader = 0;
     self->broker_expires = zclock_mono () + (int64_t) self->heartbeat_ms * self->liveness;
     if (self->epoch > 0)
         s_send_heartbeat (self);        //  a new broker learns our epoch at once

@@ -30,6 +30,9 @@ typedef struct {
 
 typedef enum { IDLE, TRADING, RECONCILING, FENCING } stage_t;
 
+//  Why a replica is off the bus, if it is: it comes back when the cause is gone.
+typedef enum { ON_BUS, LOG_FAILED, NO_MAJORITY } absence_t;
+
 struct _order_server_t {
     int id;
     order_log_t *log;
@@ -45,13 +48,15 @@ struct _order_server_t {
     bool leading;               //  the broker routes "order" to us
     int64_t leading_since;
     int64_t sync_tick_at;       //  next replication heartbeat
+    int liveness_ms;            //  heartbeat × liveness: a peer silent this long is gone
     int quorum_wait_ms;         //  a new leader waits this long for followers
     stage_t stage;
     bool fresh;                 //  log matches the catalog as of the last reconcile
     bool fenced;                //  the catalog holds our epoch: we may send batches
     int64_t catalog_epoch;      //  the highest epoch the catalog told us of
-    bool withdrawn;             //  our log cannot be written: off the bus until it can
-    int64_t probe_at;           //  when withdrawn: next try at writing the log
+    absence_t withdrawn;        //  off the bus until our log takes a write / a majority answers
+    int64_t probe_at;           //  when withdrawn: next try
+    int64_t quorum_at;          //  leading: when a majority of followers was last live
     int64_t deadline;           //  of the catalog request in flight
     int64_t calm_until;         //  after a failed reconcile: no new one before this
     int retry_ms;
@@ -343,34 +348,45 @@ s_decode_reply (zmsg_t *reply, bz_msg_t *msgs, size_t max)
 
 static void s_step_down (order_server_t *self, const char *why);
 
-//  Our log cannot be written (a full disk, an I/O error): stop leading, answer what we
-//  hold 503, and leave the bus so that a replica that can write takes over, until a
-//  probe write succeeds (order_server_run).
+//  Stops leading, answers what we hold 503, and leaves the bus so that another replica
+//  takes over, until the cause is gone (s_probe): our log cannot be written (a full
+//  disk, an I/O error), or we cannot reach a majority of replicas (a partition that
+//  leaves the bus on our side: holding the role would stop every write).
 static void
-s_withdraw (order_server_t *self, const char *why)
+s_withdraw (order_server_t *self, absence_t cause, const char *why)
 {
-    zsys_error ("order %d: %s: stepping aside until the log can be written", self->id, why);
+    zsys_error ("order %d: %s: stepping aside until %s", self->id, why,
+                cause == LOG_FAILED? "the log can be written": "a majority answers");
     if (self->leading)
-        s_step_down (self, "order leader cannot write its log, retry");
+        s_step_down (self, cause == LOG_FAILED? "order leader cannot write its log, retry"
+                                              : "order leader lost its majority, retry");
     self->fresh = false;
-    if (!self->withdrawn)
+    if (self->withdrawn == ON_BUS)
         bz_worker_set_available (self->worker, false);
-    self->withdrawn = true;
-    self->probe_at = zclock_mono () + self->retry_ms;
+    self->withdrawn = cause;
+    self->probe_at = zclock_mono ();
 }
 
-//  A withdrawn replica comes back once its log takes a write again.
+//  A withdrawn replica comes back once its log takes a write again, or once a majority
+//  of replicas answers its catch-up requests (which also fill its log meanwhile).
 static void
-s_probe_log (order_server_t *self)
+s_probe (order_server_t *self)
 {
-    if (!self->withdrawn || zclock_mono () < self->probe_at)
+    if (self->withdrawn == ON_BUS)
         return;
-    if (order_log_probe (self->log)) {
+    bool ready = self->withdrawn == NO_MAJORITY && order_sync_reachable (self->sync);
+    if (!ready && zclock_mono () >= self->probe_at) {
+        if (self->withdrawn == LOG_FAILED)
+            ready = order_log_probe (self->log) == 0;
+        else
+            order_sync_catch_up (self->sync);
         self->probe_at = zclock_mono () + self->retry_ms;
-        return;
     }
-    zsys_info ("order %d: the log can be written again", self->id);
-    self->withdrawn = false;
+    if (!ready)
+        return;
+    zsys_info ("order %d: %s", self->id, self->withdrawn == LOG_FAILED
+               ? "the log can be written again": "a majority of replicas answers again");
+    self->withdrawn = ON_BUS;
     bz_worker_set_available (self->worker, true);
 }
 
@@ -448,7 +464,7 @@ s_on_batch_reply (order_server_t *self, zmsg_t *reply)
     if (log_failed)
         //  The catalog holds these trades: whoever leads next pulls them in, and so
         //  do we once our log can be written. Never exit: a restart would repeat it.
-        s_withdraw (self, "cannot append to the order log");
+        s_withdraw (self, LOG_FAILED, "cannot append to the order log");
     else
     if (valid) {
         bz_crash_point ("order.after_log");
@@ -646,7 +662,16 @@ s_check_leadership (order_server_t *self)
                       self->id, seen, self->epoch);
         s_step_down (self, "order leader replaced, retry");
     }
-    bool leading = bz_worker_leader (self->worker) == self->id && !self->withdrawn;
+    //  A leader that no majority of followers acknowledged for a liveness period (after
+    //  a new leader's grace) cannot commit anything: it leaves the role to one that can.
+    int64_t now = zclock_mono ();
+    if (self->leading && order_sync_quorum (self->sync))
+        self->quorum_at = now;
+    else
+    if (self->leading && now - self->quorum_at > self->liveness_ms
+    &&  now - self->leading_since > self->quorum_wait_ms)
+        s_withdraw (self, NO_MAJORITY, "no majority of replicas acknowledges us");
+    bool leading = bz_worker_leader (self->worker) == self->id && self->withdrawn == ON_BUS;
     if (leading == self->leading)
         return;
     if (!leading) {
@@ -654,11 +679,11 @@ s_check_leadership (order_server_t *self)
         s_step_down (self, "order leader changed, retry");
         return;
     }
-    if (zclock_mono () < self->calm_until)
+    if (now < self->calm_until)
         return;
     s_raise_epoch (self, seen > self->epoch? seen: self->epoch);
     if (self->epoch <= seen) {
-        s_withdraw (self, "cannot record a new epoch");
+        s_withdraw (self, LOG_FAILED, "cannot record a new epoch");
         return;
     }
     self->leading = true;
@@ -667,10 +692,12 @@ s_check_leadership (order_server_t *self)
     bz_worker_set_epoch (self->worker, self->epoch);
     order_sync_catch_up (self->sync);
     bz_metrics_add (self->metrics, self->m_catchups, 1);
-    self->leading_since = zclock_mono ();
+    self->leading_since = now;
+    self->quorum_at = now;
     zsys_info ("order %d: leading at epoch %" PRId64 ", fencing and catching up",
                self->id, self->epoch);
 }
+
 //  What to do next when nothing is at the catalog.
 static void
 s_advance (order_server_t *self)
@@ -693,13 +720,8 @@ s_advance (order_server_t *self)
     if (!self->fresh || zlistx_size (self->reads))
         s_start_reconcile (self);
     else
-    if (zlistx_size (self->pending)) {
-        if (order_sync_quorum (self->sync))
-            s_start_batch (self);
-        else
-        if (zclock_mono () - self->leading_since > self->quorum_wait_ms)
-            s_refuse_all (self, "not enough order replicas for a majority");
-    }
+    if (zlistx_size (self->pending) && order_sync_quorum (self->sync))
+        s_start_batch (self);           //  without a majority, s_check_leadership decides
 }
 
 order_server_t *
@@ -725,7 +747,8 @@ order_server_new (bz_config_t *config, int id)
     zlistx_set_destructor (self->reads, (zlistx_destructor_fn *) bz_request_destroy);
     self->unacked = zlistx_new ();
     zlistx_set_destructor (self->unacked, (zlistx_destructor_fn *) s_pending_destroy);
-    self->quorum_wait_ms = 2 * (int) (bz_config_int (config, "heartbeat_ms") * bz_config_int (config, "liveness"));
+    self->liveness_ms = (int) (bz_config_int (config, "heartbeat_ms") * bz_config_int (config, "liveness"));
+    self->quorum_wait_ms = 2 * self->liveness_ms;
     if (self->log)
         self->sync = order_sync_new (config, id, self->log);
     if (!self->log || !self->catalog || !self->worker || !self->sync) {
@@ -789,7 +812,7 @@ order_server_run (order_server_t *self)
             s_on_catalog (self);
         order_sync_handle (self->sync);
         s_release_committed (self);
-        s_probe_log (self);
+        s_probe (self);
         s_check_leadership (self);
         if (self->stage != IDLE && zclock_mono () >= self->deadline) {
             zsys_warning ("order %d: catalog did not answer in %d ms", self->id, self->retry_ms);

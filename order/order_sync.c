@@ -13,7 +13,9 @@ typedef struct {
     zsock_t *dealer;            //  to the peer's sync ROUTER
     int64_t acked;              //  highest number the peer made durable (-1: none)
     int64_t seen_at;            //  when it last acknowledged
+    int64_t answered_at;        //  when it last answered a catch-up request
     bool asking;                //  a catch-up request is waiting for its answer
+    bool answered;              //  it sent all it had since the last order_sync_catch_up
     int64_t ask_deadline;
 } peer_t;
 
@@ -43,6 +45,14 @@ s_socket (int type, bz_config_t *config)
         zsock_set_sndhwm (socket, 100000);
         zsock_set_rcvhwm (socket, 100000);
         zsock_set_maxmsgsize (socket, (int) bz_config_int (config, "max_frame"));
+        //  ZMTP heartbeats: a connection that went silent (a partition, a paused peer)
+        //  is dropped after a liveness period and redialled every 50-500 ms, so the
+        //  stream resumes as soon as the network does, not after TCP's backoff.
+        int heartbeat_ms = (int) bz_config_int (config, "heartbeat_ms");
+        zsock_set_heartbeat_ivl (socket, heartbeat_ms);
+        zsock_set_heartbeat_timeout (socket, heartbeat_ms * (int) bz_config_int (config, "liveness"));
+        zsock_set_reconnect_ivl (socket, 50);
+        zsock_set_reconnect_ivl_max (socket, 500);
     }
     return socket;
 }
@@ -319,11 +329,14 @@ s_handle_peer (order_sync_t *self, int peer)
         size_t count = 0;
         if (bz_msg_decode_frame (&head, zmsg_first (msg), error, sizeof error) == BZ_MSG_SINCE
         &&  source->asking) {
+            source->answered_at = zclock_mono ();
             bool whole = s_collect (self, msg, &count);
             s_apply (self, count);
             source->asking = false;
             if (whole && zmsg_size (msg) - 1 == SINCE_MAX)
                 s_ask (self, peer);                 //  there is more
+            else
+                source->answered = whole;
         }
         zmsg_destroy (&msg);
     }
@@ -418,17 +431,36 @@ order_sync_committed (order_sync_t *self)
     return majority < last? majority: last;
 }
 
+//  How many peers we heard from within the last liveness period: by an acknowledgment,
+//  or also by an answer to a catch-up request when answers is true.
+static int
+s_live_peers (order_sync_t *self, bool answers)
+{
+    int64_t now = zclock_mono ();
+    int64_t window = (int64_t) self->heartbeat_ms * self->liveness;
+    int live = 0;
+    for (int peer = 1; peer <= self->replicas; peer++) {
+        peer_t *other = &self->peers [peer];
+        if (peer != self->id
+        &&  ((other->seen_at && now - other->seen_at <= window)
+        ||   (answers && other->answered_at && now - other->answered_at <= window)))
+            live++;
+    }
+    return live;
+}
+
 bool
 order_sync_quorum (order_sync_t *self)
 {
     assert (self);
-    int64_t now = zclock_mono ();
-    int live = 0;
-    for (int peer = 1; peer <= self->replicas; peer++)
-        if (peer != self->id && self->peers [peer].seen_at
-        &&  now - self->peers [peer].seen_at <= (int64_t) self->heartbeat_ms * self->liveness)
-            live++;
-    return live >= s_followers_needed (self);
+    return s_live_peers (self, false) >= s_followers_needed (self);
+}
+
+bool
+order_sync_reachable (order_sync_t *self)
+{
+    assert (self);
+    return s_live_peers (self, true) >= s_followers_needed (self);
 }
 
 int64_t
@@ -445,6 +477,7 @@ order_sync_catch_up (order_sync_t *self)
     for (int peer = 1; peer <= self->replicas; peer++)
         if (peer != self->id) {
             self->peers [peer].asking = false;
+            self->peers [peer].answered = false;
             s_ask (self, peer);
         }
 }
@@ -453,8 +486,10 @@ bool
 order_sync_caught_up (order_sync_t *self)
 {
     assert (self);
-    for (int peer = 1; peer <= self->replicas; peer++)
-        if (self->peers [peer].asking)
-            return false;
-    return true;
+    int answered = 0, asking = 0;
+    for (int peer = 1; peer <= self->replicas; peer++) {
+        answered += self->peers [peer].answered;
+        asking += self->peers [peer].asking;
+    }
+    return asking == 0 || answered >= s_followers_needed (self);
 }

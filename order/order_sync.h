@@ -38,11 +38,18 @@ int64_t order_sync_committed (order_sync_t *self);
 //  Leader: true when enough followers answered lately to make a majority.
 bool order_sync_quorum (order_sync_t *self);
 
+//  True when enough peers acknowledged us or answered our catch-up requests lately to
+//  make a majority: a replica that stepped down for want of one asks (order_sync_catch_up)
+//  and comes back when this holds.
+bool order_sync_reachable (order_sync_t *self);
+
 //  The highest epoch heard from any replica.
 int64_t order_sync_epoch_seen (order_sync_t *self);
 
 //  Asks every other replica for the orders after our last one; caught_up is true once
-//  each has answered in full or has not answered within retry time (it is down).
+//  enough have answered in full to make a majority with us, or each has answered or
+//  not answered within retry time (it is down). The catalog holds every trade anyway:
+//  this only spares the leader pulling from it what its peers already have.
 void order_sync_catch_up (order_sync_t *self);
 bool order_sync_caught_up (order_sync_t *self);
 

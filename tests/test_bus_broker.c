@@ -154,6 +154,45 @@ test_ranked_service_goes_to_highest_rank (void **state)
     zactor_destroy (&broker);
 }
 
+//  Which worker answers a request to "echo": its signature ("rank N"), or "none".
+static char *
+s_who_answers (void)
+{
+    zmsg_t *reply = s_request ("echo", "x", 2000);
+    char *who = reply? zframe_strdup (zmsg_last (reply)): strdup ("none");
+    zmsg_destroy (&reply);
+    return who;
+}
+
+//  A leader that leaves and comes back at once (a flaky link, a healed partition)
+//  takes the role back only after a hold of 4 liveness periods (4 x 5 x 50 ms here):
+//  meanwhile the next rank keeps it, so the role does not flap with every lost beat.
+static void
+test_returning_leader_waits_before_leading (void **state)
+{
+    (void) state;
+    zactor_t *broker = zactor_new (s_broker_actor, s_config);
+    zactor_t *low = zactor_new (s_echo_actor, (void *) 1);
+    zactor_t *high = zactor_new (s_echo_actor, (void *) 2);
+    zclock_sleep (100);
+    char *who = s_who_answers ();
+    assert_string_equal (who, "rank 2");
+    zstr_free (&who);
+    zactor_destroy (&high);
+    high = zactor_new (s_echo_actor, (void *) 2);
+    zclock_sleep (100);
+    who = s_who_answers ();
+    assert_string_equal (who, "rank 1");
+    zstr_free (&who);
+    zclock_sleep (1200);
+    who = s_who_answers ();
+    assert_string_equal (who, "rank 2");
+    zstr_free (&who);
+    zactor_destroy (&high);
+    zactor_destroy (&low);
+    zactor_destroy (&broker);
+}
+
 //  A worker that takes a request and dies silently: the broker must notice it by the
 //  missing heartbeats and give the request to a live worker.
 static void
@@ -356,6 +395,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_request_reaches_worker_and_back, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_service_without_worker_gets_503, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_ranked_service_goes_to_highest_rank, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_returning_leader_waits_before_leading, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_dead_worker_request_is_requeued, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_many_queued_requests_expire_together, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_garbage_is_dropped, s_setup, s_teardown),
