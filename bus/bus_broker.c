@@ -11,8 +11,6 @@
 
 #define SERVICES_MAX    64      //  garbage service names must not grow memory
 #define WORKERS_MAX     256
-#define LEADER_HOLD     4       //  liveness periods a returning leader waits to lead again
-#define LEADER_FORGET   10      //  ... if it left less than this many periods before
 #define FRAMES_MAX      1100    //  a BATCH of 1000 orders plus its header
 #define KEY_MAX         (2 * (255 + BZ_REQID_MAX) + 2)
 //  The ROUTER's transport events, published on the monitor as "transport".
@@ -39,7 +37,6 @@ typedef struct {
     int64_t expires;
     int64_t epoch;              //  leader epoch the worker last announced
     uint64_t turn;              //  its service's dispatch count when it last took one
-    int64_t eligible_at;        //  ranked: may lead from then on (a returning leader waits)
     zmsg_t *metrics;            //  its latest bz_metrics frames, checked; NULL: none yet
 } worker_t;
 
@@ -383,29 +380,26 @@ s_heartbeat (bus_broker_t *self, worker_t *worker)
     bz_msg_set_str (leader.service, sizeof leader.service, worker->service->name);
     leader.rank = worker->service->leader_rank;
     leader.count = worker->service->leader_epoch;
+    bz_msg_t live;
+    bz_msg_init (&live, BZ_MSG_WORKER);
+    bz_msg_set_str (live.service, sizeof live.service, worker->service->name);
+    live.count = (int64_t) zlistx_size (worker->service->workers);
     zmsg_t *msg = zmsg_new ();
     zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&leader) });
+    zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&live) });
     s_send_worker (self, worker, BZ_HEARTBEAT, msg);
 }
 
 //  Announces a change of the highest-ranked worker of a ranked service (the order
 //  leader) or of its epoch, on the monitor and at once to the service's workers.
-//  The leader is the highest rank that may lead now, or if none may, the highest rank
-//  (a lone worker always leads).
 static void
 s_check_leader (bus_broker_t *self, service_t *service)
 {
-    worker_t *top = NULL, *top_eligible = NULL;
-    int64_t now = zclock_mono ();
+    worker_t *top = NULL;
     for (worker_t *w = (worker_t *) zlistx_first (service->workers); w;
-         w = (worker_t *) zlistx_next (service->workers)) {
+         w = (worker_t *) zlistx_next (service->workers))
         if (w->rank > 0 && (!top || w->rank > top->rank))
             top = w;
-        if (w->rank > 0 && w->eligible_at <= now && (!top_eligible || w->rank > top_eligible->rank))
-            top_eligible = w;
-    }
-    if (top_eligible)
-        top = top_eligible;
     int rank = top? top->rank: 0;
     int64_t epoch = top? top->epoch: 0;
     if (rank == service->leader_rank && epoch == service->leader_epoch)
@@ -556,12 +550,6 @@ s_worker_create (bus_broker_t *self, zframe_t *sender, const char *identity, con
     worker->credit = (int) (ready->count >= 1 && ready->count < self->max_credit? ready->count: self->max_credit);
     worker->inflight = zhashx_new ();
     zhashx_set_destructor (worker->inflight, (zhashx_destructor_fn *) s_request_destroy);
-    //  A leader that left and comes back soon (a flaky link, a healed partition) takes
-    //  the role back only once it has stayed a while: every change of leader costs a
-    //  fence and a catch-up, and a flapping leader would cost them again and again.
-    int64_t now = zclock_mono (), liveness_ms = (int64_t) self->heartbeat_ms * self->liveness;
-    if (worker->rank == service->left_rank && now - service->left_at < LEADER_FORGET * liveness_ms)
-        worker->eligible_at = now + LEADER_HOLD * liveness_ms;
     zhashx_insert (self->workers, identity, worker);
     zlistx_add_end (service->workers, worker);
     zsys_info ("worker up: %s rank %d (%s)", service->name, worker->rank, identity);
@@ -614,6 +602,14 @@ s_worker_ready (bus_broker_t *self, zframe_t *sender, const char *identity, work
     }
     if (worker && streq (worker->service->name, ready.service) && worker->rank == ready.rank)
         return;                         //  a repeated READY: nothing changed
+    //  A leader that left (expired, withdrew, died) may register again only after a
+    //  hold; until then its READY is ignored and it repeats it. Every change of leader
+    //  costs a fence and a catch-up, and a leader on a flaky link would otherwise take
+    //  the role back with every beat that got through, and lose it again.
+    service_t *service = (service_t *) zhashx_lookup (self->services, ready.service);
+    if (!worker && service && ready.rank > 0 && ready.rank == service->left_rank
+    &&  zclock_mono () - service->left_at < BZ_LEADER_HOLD * (int64_t) self->heartbeat_ms * self->liveness)
+        return;
     if (worker)
         s_worker_delete (self, worker, true);
     worker = s_worker_create (self, sender, identity, &ready);
@@ -773,7 +769,6 @@ s_housekeeping (bus_broker_t *self)
         zlistx_destroy (&expired);
         if (stats)
             s_publish (self, "stats", s->name, 0, (int64_t) s->requests);
-        s_check_leader (self, s);       //  a returning leader's wait may be over
     }
     if (stats)
         self->stats_at = now + 1000;

@@ -21,6 +21,11 @@
 //  WORKER{service, rank, count=frames} then that many bz_metrics frames.
 #define BZ_SERVICE_METRICS  "bus.metrics"
 
+//  A worker of a ranked service that led and left (died, expired, withdrew) may register
+//  again only this many liveness periods (heartbeat_ms x liveness) after it left: the
+//  broker ignores its READY until then, and a replica that withdrew does not lead before.
+#define BZ_LEADER_HOLD      4
+
 //  Longest service name and request id accepted on the wire.
 #define BZ_SERVICE_MAX      32
 #define BZ_REQID_MAX        16

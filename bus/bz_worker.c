@@ -18,6 +18,7 @@ struct _bz_worker_t {
     int64_t broker_expires;     //  when the broker counts as gone
     int leader;                 //  leader rank, from the broker's heartbeats
     int64_t leader_epoch;
+    int service_size;           //  live workers of our service, from the same heartbeats
     int64_t epoch;              //  ours, announced in heartbeats
     bool withdrawn;             //  unregistered on purpose: no READY, no heartbeat
     bz_metrics_t *metrics;      //  the service's counters, sent to the broker
@@ -82,6 +83,7 @@ s_send_ready (bz_worker_t *self)
     //  Whoever the broker named before, it names again in its next heartbeat: until
     //  then we lead nothing (a returning leader may have to wait, bus_broker.c).
     self->leader = 0;
+    self->service_size = 0;
     self->broker_expires = zclock_mono () + (int64_t) self->heartbeat_ms * self->liveness;
     if (self->epoch > 0)
         s_send_heartbeat (self);        //  a new broker learns our epoch at once
@@ -167,13 +169,15 @@ bz_worker_recv (bz_worker_t *self)
         msg = NULL;
     }
     else
-    if (streq (command, BZ_HEARTBEAT) && zmsg_size (msg) == 1) {
-        bz_msg_t info;
+    if (streq (command, BZ_HEARTBEAT) && zmsg_size (msg) == 2) {
+        bz_msg_t info, live;
         char error [128];
         if (bz_msg_decode_frame (&info, zmsg_first (msg), error, sizeof error) == BZ_MSG_WORKER
-        &&  info.rank <= INT_MAX) {
+        &&  bz_msg_decode_frame (&live, zmsg_next (msg), error, sizeof error) == BZ_MSG_WORKER
+        &&  info.rank <= INT_MAX && live.count <= INT_MAX) {
             self->leader = (int) info.rank;
             self->leader_epoch = info.count;
+            self->service_size = (int) live.count;
         }
     }
     else
@@ -233,6 +237,13 @@ bz_worker_leader (bz_worker_t *self)
 {
     assert (self);
     return bz_worker_connected (self)? self->leader: 0;
+}
+
+int
+bz_worker_service_size (bz_worker_t *self)
+{
+    assert (self);
+    return bz_worker_connected (self)? self->service_size: 0;
 }
 
 int64_t

@@ -47,6 +47,10 @@ int bz_worker_tick_ms (bz_worker_t *self);
 int bz_worker_leader (bz_worker_t *self);
 int64_t bz_worker_leader_epoch (bz_worker_t *self);
 
+//  How many workers of this service (this one included) the broker had registered as
+//  of its last heartbeat; 0 when unknown.
+int bz_worker_service_size (bz_worker_t *self);
+
 //  Announces this worker's epoch to the broker (in every heartbeat, and at once),
 //  which publishes it on the monitor stream while this worker leads.
 void bz_worker_set_epoch (bz_worker_t *self, int64_t epoch);
