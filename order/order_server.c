@@ -14,6 +14,7 @@
 #include "order_sync.h"
 #include "bz_client.h"
 #include "bz_worker.h"
+#include "bz_bus.h"
 #include "bz_crash.h"
 #include "bz_msg.h"
 
@@ -56,6 +57,7 @@ struct _order_server_t {
     int64_t catalog_epoch;      //  the highest epoch the catalog told us of
     absence_t withdrawn;        //  off the bus until our log takes a write / a majority answers
     int64_t probe_at;           //  when withdrawn: next try
+    int64_t stepped_aside_at;   //  when we last withdrew while leading (0: never)
     int64_t quorum_at;          //  leading: when a majority of followers was last live
     int64_t deadline;           //  of the catalog request in flight
     int64_t calm_until;         //  after a failed reconcile: no new one before this
@@ -357,9 +359,11 @@ s_withdraw (order_server_t *self, absence_t cause, const char *why)
 {
     zsys_error ("order %d: %s: stepping aside until %s", self->id, why,
                 cause == LOG_FAILED? "the log can be written": "a majority answers");
-    if (self->leading)
+    if (self->leading) {
         s_step_down (self, cause == LOG_FAILED? "order leader cannot write its log, retry"
                                               : "order leader lost its majority, retry");
+        self->stepped_aside_at = zclock_mono ();
+    }
     self->fresh = false;
     if (self->withdrawn == ON_BUS)
         bz_worker_set_available (self->worker, false);
@@ -663,15 +667,24 @@ s_check_leadership (order_server_t *self)
         s_step_down (self, "order leader replaced, retry");
     }
     //  A leader that no majority of followers acknowledged for a liveness period (after
-    //  a new leader's grace) cannot commit anything: it leaves the role to one that can.
+    //  a new leader's grace) cannot commit anything: if another replica is on the bus,
+    //  it leaves the role to it (it may reach a majority: a partition that left us on
+    //  the bus's side). Alone on the bus it keeps the role: it answers reads from its
+    //  log, and s_advance answers trades 503.
     int64_t now = zclock_mono ();
     if (self->leading && order_sync_quorum (self->sync))
         self->quorum_at = now;
     else
     if (self->leading && now - self->quorum_at > self->liveness_ms
-    &&  now - self->leading_since > self->quorum_wait_ms)
+    &&  now - self->leading_since > self->quorum_wait_ms
+    &&  bz_worker_service_size (self->worker) > 1)
         s_withdraw (self, NO_MAJORITY, "no majority of replicas acknowledges us");
-    bool leading = bz_worker_leader (self->worker) == self->id && self->withdrawn == ON_BUS;
+    //  After stepping aside we lead again no sooner than the broker lets us register
+    //  (BZ_LEADER_HOLD): a heartbeat it sent before we left, arriving late, still
+    //  names us, and leading on it would depose the leader that replaced us.
+    bool held = self->stepped_aside_at
+             && now - self->stepped_aside_at < BZ_LEADER_HOLD * (int64_t) self->liveness_ms;
+    bool leading = bz_worker_leader (self->worker) == self->id && self->withdrawn == ON_BUS && !held;
     if (leading == self->leading)
         return;
     if (!leading) {
@@ -720,8 +733,13 @@ s_advance (order_server_t *self)
     if (!self->fresh || zlistx_size (self->reads))
         s_start_reconcile (self);
     else
-    if (zlistx_size (self->pending) && order_sync_quorum (self->sync))
-        s_start_batch (self);           //  without a majority, s_check_leadership decides
+    if (zlistx_size (self->pending)) {
+        if (order_sync_quorum (self->sync))
+            s_start_batch (self);
+        else
+        if (zclock_mono () - self->leading_since > self->quorum_wait_ms)
+            s_refuse_all (self, "not enough order replicas for a majority");
+    }
 }
 
 order_server_t *

@@ -431,8 +431,8 @@ order_sync_committed (order_sync_t *self)
     return majority < last? majority: last;
 }
 
-//  How many peers we heard from within the last liveness period: by an acknowledgment,
-//  or also by an answer to a catch-up request when answers is true.
+//  How many peers we heard from within the last liveness period: by an acknowledgment
+//  of our stream, or by an answer to a catch-up request when answers is true.
 static int
 s_live_peers (order_sync_t *self, bool answers)
 {
@@ -442,8 +442,8 @@ s_live_peers (order_sync_t *self, bool answers)
     for (int peer = 1; peer <= self->replicas; peer++) {
         peer_t *other = &self->peers [peer];
         if (peer != self->id
-        &&  ((other->seen_at && now - other->seen_at <= window)
-        ||   (answers && other->answered_at && now - other->answered_at <= window)))
+        &&  (answers? other->answered_at && now - other->answered_at <= window
+                    : other->seen_at && now - other->seen_at <= window))
             live++;
     }
     return live;

@@ -38,9 +38,10 @@ int64_t order_sync_committed (order_sync_t *self);
 //  Leader: true when enough followers answered lately to make a majority.
 bool order_sync_quorum (order_sync_t *self);
 
-//  True when enough peers acknowledged us or answered our catch-up requests lately to
-//  make a majority: a replica that stepped down for want of one asks (order_sync_catch_up)
-//  and comes back when this holds.
+//  True when enough peers answered our catch-up requests lately to make a majority: a
+//  replica that stepped down for want of one asks (order_sync_catch_up) and comes back
+//  when this holds. (Acknowledgments do not count: on a lossy link a late one would
+//  bring back at once a leader that just stepped aside.)
 bool order_sync_reachable (order_sync_t *self);
 
 //  The highest epoch heard from any replica.
