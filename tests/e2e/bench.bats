@@ -1,5 +1,4 @@
 #!/usr/bin/env bats
-# run-tests: alone
 #   bench: `scripts/bench --quick` runs every experiment of the evaluation on its own
 #   cluster and writes the files docs/evaluation.md relies on; this checks each of them
 #   (names, CSV headers, rows, PNGs, results.md) and that no service logged a sanitizer

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# run-tests: alone
 #   chaos: one short seeded run of scripts/chaos (random SIGKILLs of every service under
 #   client load) on a private cluster; it must report no violation. Run by
 #   scripts/run-tests. Seed 8, about one kill a second: its first 7 kills reach every

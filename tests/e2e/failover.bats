@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# run-tests: alone
 #   failover: the order replicas under single and double SIGKILLs, one at a time and
 #   deterministic (issue "Replication and fault tolerance", part 6). Run by scripts/run-tests.
 #
