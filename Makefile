@@ -196,9 +196,10 @@ UNITS      := $(wildcard scripts/deploy/systemd/*.service scripts/deploy/systemd
 .PHONY: install
 install: $(INSTALL_PROGRAMS:%=$(BUILD)/bazaar-%)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/bazaar $(DESTDIR)$(DOCDIR) \
-	    $(DESTDIR)$(SYSCONFDIR)/bazaar $(DESTDIR)$(UNITDIR)
+	    $(DESTDIR)$(SYSCONFDIR)/bazaar $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DATADIR)/bazaar/www
 	install -m 0755 $^ $(DESTDIR)$(BINDIR)/
 	install -m 0644 data/catalog.csv $(DESTDIR)$(DATADIR)/bazaar/catalog.csv
+	install -m 0644 frontend/www/* $(DESTDIR)$(DATADIR)/bazaar/www/
 	install -m 0644 data/bazaar.cfg $(DESTDIR)$(DATADIR)/bazaar/bazaar.cfg.example
 	[ -e $(DESTDIR)$(SYSCONFDIR)/bazaar/bazaar.cfg ] || \
 	    install -m 0644 data/bazaar.cfg $(DESTDIR)$(SYSCONFDIR)/bazaar/bazaar.cfg

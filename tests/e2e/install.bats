@@ -33,6 +33,12 @@ stage_install () {
     #   Test-only tools are not installed.
     [ ! -e "$d/usr/bin/bazaar-wirefuzz" ]
     [ -f "$d/usr/share/bazaar/catalog.csv" ]
+    #   The live page's files, and the frontend's unit points at them (the config's
+    #   relative frontend/www exists only in the source tree).
+    for f in index.html app.js style.css; do
+        [ -f "$d/usr/share/bazaar/www/$f" ] || { echo "missing www/$f"; return 1; }
+    done
+    grep -qx 'Environment=BAZAAR_WWW=/usr/share/bazaar/www' "$d/usr/lib/systemd/system/bazaar-frontend.service"
     [ -f "$d/usr/share/bazaar/bazaar.cfg.example" ]
     [ -f "$d/etc/bazaar/bazaar.cfg" ]
     for u in bazaar-bus.service bazaar-catalog.service bazaar-order@.service \
