@@ -226,23 +226,33 @@ s_launch (asker_t *asker, pthread_t *thread, uint64_t inflight, uint64_t queued)
     s_wait_load (asker->bus, inflight, queued);
 }
 
+//  Fills a client of one slot and one queue place (bus_inflight 1, bus_queue_max 1):
+//  holders [0] asks on the wire, then holders [1] waits in the queue, each once, with
+//  timeout_ms. The caller joins threads.
+static void
+s_fill (frontend_bus_t *bus, asker_t holders [2], pthread_t threads [2], int timeout_ms)
+{
+    for (int i = 0; i < 2; i++)
+        holders [i] = (asker_t) { bus, i, 1, timeout_ms, 0, FRONTEND_BUS_REPLIED };
+    s_launch (&holders [0], &threads [0], 1, 0);
+    s_launch (&holders [1], &threads [1], 1, 1);
+}
+
 //  One on the wire, one queued, queue_max 1: the next is refused at once.
 static void
 test_full_queue_refuses (void **state)
 {
     (void) state;
     frontend_bus_t *bus = s_start (SILENT, "1", "1", "60000");
-    asker_t first = { bus, 0, 1, 1500, 0, FRONTEND_BUS_REPLIED };
-    asker_t second = { bus, 1, 1, 1500, 0, FRONTEND_BUS_REPLIED };
+    asker_t holders [2];
     pthread_t threads [2];
-    s_launch (&first, &threads [0], 1, 0);
-    s_launch (&second, &threads [1], 1, 1);
+    s_fill (bus, holders, threads, 1500);
     assert_int_equal (s_ask (bus, "third", 1500, NULL), FRONTEND_BUS_QUEUE_FULL);
     pthread_join (threads [0], NULL);
     pthread_join (threads [1], NULL);
-    assert_int_equal (first.last, FRONTEND_BUS_TIMEOUT);
+    assert_int_equal (holders [0].last, FRONTEND_BUS_TIMEOUT);
     //  The second got the wire only after the first's deadline, with none of its own left
-    assert_int_equal (second.last, FRONTEND_BUS_TIMEOUT);
+    assert_int_equal (holders [1].last, FRONTEND_BUS_TIMEOUT);
     s_stop (&bus);
 }
 
@@ -279,12 +289,9 @@ test_broker_call_passes_a_stalled_service (void **state)
 {
     (void) state;
     frontend_bus_t *bus = s_start (BROKER_ONLY, "1", "1", "60000");
-    asker_t holders [2] = {
-        { bus, 0, 1, 1500, 0, FRONTEND_BUS_REPLIED }, { bus, 1, 1, 1500, 0, FRONTEND_BUS_REPLIED }
-    };
+    asker_t holders [2];
     pthread_t threads [2];
-    s_launch (&holders [0], &threads [0], 1, 0);
-    s_launch (&holders [1], &threads [1], 1, 1);
+    s_fill (bus, holders, threads, 1500);
     zmsg_t *request = zmsg_new ();
     zmsg_addstr (request, "metrics");
     frontend_bus_result_t result;
@@ -314,12 +321,9 @@ test_call_marks_overload (void **state)
     bz_msg_t request, first;
     bz_msg_init (&request, BZ_MSG_LOOKUP);
     bz_msg_set_str (request.name, sizeof request.name, "GameStart");
-    asker_t holders [2] = {
-        { bus, 0, 1, 1000, 0, FRONTEND_BUS_REPLIED }, { bus, 1, 1, 1000, 0, FRONTEND_BUS_REPLIED }
-    };
+    asker_t holders [2];
     pthread_t threads [2];
-    s_launch (&holders [0], &threads [0], 1, 0);
-    s_launch (&holders [1], &threads [1], 1, 1);
+    s_fill (bus, holders, threads, 1000);
     assert_null (frontend_bus_call (bus, "catalog", &request, 1000, true, &first));
     assert_true (frontend_bus_overloaded (&first));
     pthread_join (threads [0], NULL);
