@@ -6,6 +6,7 @@
 #include "bz_config.h"
 #include "bz_msg.h"
 #include "bz_security.h"
+#include "bz_socket.h"
 
 typedef struct {
     bool json;
@@ -254,7 +255,7 @@ main (int argc, char *argv [])
     }
     rc = monitor? 0: 1;
     zpoller_t *poller = monitor? zpoller_new (monitor, NULL): NULL;
-    int64_t heard_at = zclock_mono ();
+    int64_t heard_at = zclock_mono (), redial_at = heard_at + self.limit_ms;
     while (poller && !zsys_interrupted) {
         zsock_t *which = (zsock_t *) zpoller_wait (poller, (int) heartbeat);
         if (which == monitor) {
@@ -285,6 +286,11 @@ main (int argc, char *argv [])
                 rc = 1;
                 break;
             }
+        }
+        //  Silent: the connection may be one libzmq gave up on (bz_socket.h)
+        if (self.silent && zclock_mono () >= redial_at) {
+            bz_socket_redial (monitor, self.endpoint);
+            redial_at = zclock_mono () + self.limit_ms;
         }
     }
     zpoller_destroy (&poller);

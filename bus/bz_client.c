@@ -33,6 +33,9 @@ bz_client_dealer (const char *endpoint, bz_security_t *security, int max_frame)
     zsock_set_linger (socket, 0);
     zsock_set_sndhwm (socket, 10000);
     zsock_set_rcvhwm (socket, 10000);
+    //  Never block on a send: with no connection (libzmq gave up on one, bz_socket.h)
+    //  a DEALER would wait forever; a failed send is retried at the request's deadline.
+    zsock_set_sndtimeo (socket, 0);
     //  Catch-up replies carry up to 1000 frames, each still bounded by max_frame.
     zsock_set_maxmsgsize (socket, max_frame);
     if (bz_security_client (security, socket)

@@ -1,14 +1,17 @@
 /*  bz_worker: worker side of the bus protocol (schemas/PROTOCOL.md).
-    The socket never changes: when the broker restarts, ZeroMQ reconnects and we send READY again.  */
+    The socket never changes: when the broker restarts, ZeroMQ reconnects and we send READY
+    again; a broker silent for a liveness period is also redialled (bz_socket.h says why).  */
 #include "bz_worker.h"
 #include "bz_cli.h"
 #include "bz_bus.h"
 #include "bz_metrics.h"
 #include "bz_msg.h"
 #include "bz_security.h"
+#include "bz_socket.h"
 
 struct _bz_worker_t {
     zsock_t *socket;            //  DEALER to the broker
+    char *endpoint;             //  the broker's
     char *service;
     int rank;
     int credit;                 //  requests the broker may send before our replies
@@ -113,8 +116,13 @@ bz_worker_new (bz_config_t *config, const char *service, int rank)
     zsock_set_maxmsgsize (self->socket, (int) bz_config_int (config, "max_frame"));
     zsock_set_reconnect_ivl (self->socket, 50);
     zsock_set_reconnect_ivl_max (self->socket, 500);
+    //  Never block on a send: a DEALER with no connection (libzmq gave up on one after
+    //  a failed handshake) would wait forever; a heartbeat or reply that cannot go out
+    //  is dropped, and the client's retry or our next READY makes up for it.
+    zsock_set_sndtimeo (self->socket, 0);
+    self->endpoint = strdup (bz_config_endpoint (config, "bus"));
     if (bz_security_client (bz_security_for (config), self->socket)
-    ||  zsock_connect (self->socket, "%s", bz_config_endpoint (config, "bus"))) {
+    ||  zsock_connect (self->socket, "%s", self->endpoint)) {
         bz_worker_destroy (&self);
         return NULL;
     }
@@ -136,6 +144,7 @@ bz_worker_destroy (bz_worker_t **self_p)
         zsock_destroy (&self->socket);
     }
     bz_metrics_destroy (&self->metrics);
+    free (self->endpoint);
     free (self->service);
     free (self);
     *self_p = NULL;
@@ -224,7 +233,8 @@ bz_worker_tick (bz_worker_t *self)
         s_send (self, BZ_METRICS, msg);
     }
     if (now >= self->broker_expires) {
-        zsys_info ("worker %s: broker silent, registering again", self->service);
+        zsys_info ("worker %s: broker silent, redialling and registering again", self->service);
+        bz_socket_redial (self->socket, self->endpoint);
         s_send_ready (self);
     }
     else

@@ -22,7 +22,10 @@ static const bz_cli_t s_cli = {
     "                           prints sent=N\n"
     "  since N SECONDS          ask replica N's sync ROUTER for orders; prints replies=N\n"
     "  ack N RANK SECONDS       claim, as replica RANK, that every order is durable there\n"
-    "                           (to replica N's sync ROUTER, every 50 ms); prints sent=N",
+    "                           (to replica N's sync ROUTER, every 50 ms); prints sent=N\n"
+    "  hold NAME[,NAME...] SECONDS  bind the service's endpoints while it is down and answer\n"
+    "                           nothing (with --as plain every CURVE handshake fails);\n"
+    "                           prints held=N",
     s_options, 3, 4, NULL
 };
 
@@ -243,6 +246,39 @@ s_ack (probe_t *self, int replica, int rank, int64_t until)
     return 0;
 }
 
+//  Binds a ROUTER at each named endpoint and holds them: the peers of a service that is
+//  down dial us instead, and their handshakes fail (scripts/netns-test, stranger-*).
+static int
+s_hold (probe_t *self, const char *names, int64_t until)
+{
+    zlist_t *sockets = zlist_new ();
+    char *list = strdup (names);
+    int rc = 0;
+    for (char *name = strtok (list, ","); name && !rc; name = strtok (NULL, ",")) {
+        const char *endpoint = bz_config_bind (self->config, name);
+        zsock_t *socket = endpoint? s_socket (self, ZMQ_ROUTER, true): NULL;
+        if (!socket || zsock_bind (socket, "%s", endpoint) < 0) {
+            fprintf (stderr, "curveprobe: cannot bind at %s\n", endpoint? endpoint: name);
+            zsock_destroy (&socket);
+            rc = 1;
+        }
+        else
+            zlist_append (sockets, socket);
+    }
+    free (list);
+    if (!rc) {
+        printf ("held=%zu\n", zlist_size (sockets));
+        fflush (stdout);
+    }
+    while (!rc && zclock_mono () < until && !zsys_interrupted)
+        zclock_sleep (50);
+    zsock_t *socket;
+    while ((socket = (zsock_t *) zlist_pop (sockets)))
+        zsock_destroy (&socket);
+    zlist_destroy (&sockets);
+    return rc;
+}
+
 //  Runs the action in argv [0..argc-1]; -1 on a usage error.
 static int
 s_run (probe_t *self, int argc, char *argv [])
@@ -258,6 +294,8 @@ s_run (probe_t *self, int argc, char *argv [])
         return s_pub (self, argv [1], until);
     if (streq (argv [0], "since") && argc == 3)
         return s_since (self, atoi (argv [1]), until);
+    if (streq (argv [0], "hold") && argc == 3)
+        return s_hold (self, argv [1], until);
     if (streq (argv [0], "ack") && argc == 4)
         return s_ack (self, atoi (argv [1]), atoi (argv [2]), until);
     return -1;

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include "bz_msg.h"
 #include "bz_security.h"
+#include "bz_socket.h"
 #include "frontend_feed.h"
 #include "frontend_live.h"
 
@@ -73,6 +74,7 @@ typedef struct {
     frontend_stream_t stream;
     zsock_t *subscriber;
     int64_t warned_at;                  //  malformed messages are logged once a second
+    int64_t redial_at;                  //  while the stream is not live: next redial
 } feed_state_t;
 
 static void
@@ -171,6 +173,12 @@ s_expire (feed_state_t *state)
         state->feed->status.live = false;
         pthread_mutex_unlock (&state->feed->lock);
     }
+    //  Not heard for a liveness period: the connection may be one libzmq gave up on.
+    int64_t now = zclock_mono ();
+    if (!state->stream.live && now >= state->redial_at) {
+        bz_socket_redial (state->subscriber, state->feed->endpoint);
+        state->redial_at = now + state->feed->limit_ms;
+    }
 }
 
 static void
@@ -194,6 +202,7 @@ s_feed_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, state.subscriber? 0: 1);
     if (!state.subscriber)
         return;
+    state.redial_at = zclock_mono () + state.feed->limit_ms;
     zpoller_t *poller = zpoller_new (pipe, state.subscriber, NULL);
     while (poller) {
         zsock_t *which = (zsock_t *) zpoller_wait (poller, state.feed->heartbeat_ms);

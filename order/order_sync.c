@@ -4,6 +4,7 @@
 #include "order_sync.h"
 #include "bz_msg.h"
 #include "bz_security.h"
+#include "bz_socket.h"
 
 #define REPLICAS_MAX    9
 #define APPLY_MAX       4096    //  orders a follower applies in one transaction
@@ -17,6 +18,10 @@ typedef struct {
     bool asking;                //  a catch-up request is waiting for its answer
     bool answered;              //  it sent all it had since the last order_sync_catch_up
     int64_t ask_deadline;
+    char *pub_endpoint;         //  its stream, which our SUB follows
+    char *sync_endpoint;        //  its sync ROUTER, where our dealer talks
+    int64_t unsent_since;       //  since when sends to it fail (0: they go out)
+    int64_t redial_at;          //  sends failing: when the dealer is next redialled
 } peer_t;
 
 struct _order_sync_t {
@@ -33,6 +38,8 @@ struct _order_sync_t {
     char leader_publisher [41];
     int64_t leader_seq;
     int heartbeat_ms, liveness, retry_ms;
+    int64_t stream_at;          //  when a peer's stream was last heard on our SUB
+    int64_t sub_redial_at;      //  a follower hearing no stream: when the SUB is next redialled
     bz_msg_t *records;          //  APPLY_MAX, reused
 };
 
@@ -103,7 +110,8 @@ order_sync_new (bz_config_t *config, int id, order_log_t *log)
         if (peer == id)
             continue;
         snprintf (name, sizeof name, "order%d", peer);
-        zsock_connect (self->sub, "%s", bz_config_endpoint (config, name));
+        self->peers [peer].pub_endpoint = strdup (bz_config_endpoint (config, name));
+        zsock_connect (self->sub, "%s", self->peers [peer].pub_endpoint);
         //  Sends never wait: a message for a peer that is down fails at once.
         zsock_t *dealer = s_socket (ZMQ_DEALER, config);
         if (!dealer || bz_security_client (security, dealer)) {
@@ -114,7 +122,8 @@ order_sync_new (bz_config_t *config, int id, order_log_t *log)
         zsock_set_immediate (dealer, 1);
         zsock_set_sndtimeo (dealer, 0);
         snprintf (name, sizeof name, "order%d.sync", peer);
-        zsock_connect (dealer, "%s", bz_config_endpoint (config, name));
+        self->peers [peer].sync_endpoint = strdup (bz_config_endpoint (config, name));
+        zsock_connect (dealer, "%s", self->peers [peer].sync_endpoint);
         self->peers [peer].dealer = dealer;
     }
     return self;
@@ -127,8 +136,11 @@ order_sync_destroy (order_sync_t **self_p)
     order_sync_t *self = *self_p;
     if (!self)
         return;
-    for (int peer = 1; peer <= REPLICAS_MAX; peer++)
+    for (int peer = 1; peer <= REPLICAS_MAX; peer++) {
         zsock_destroy (&self->peers [peer].dealer);
+        free (self->peers [peer].pub_endpoint);
+        free (self->peers [peer].sync_endpoint);
+    }
     zsock_destroy (&self->pub);
     zsock_destroy (&self->router);
     zsock_destroy (&self->sub);
@@ -150,12 +162,23 @@ order_sync_poll_items (order_sync_t *self, zmq_pollitem_t *items, int max)
     return count;
 }
 
-static void
-s_send_msg (zsock_t *socket, const bz_msg_t *msg)
+//  Sends one message to a peer's sync ROUTER without waiting. Returns true if it went
+//  out; a send that fails means no connection (the dealer is IMMEDIATE), and one that
+//  keeps failing for a liveness period gets the dealer redialled (order_sync_tick).
+static bool
+s_send_peer (order_sync_t *self, int peer, const bz_msg_t *msg)
 {
+    peer_t *target = &self->peers [peer];
     zframe_t *frame = bz_msg_encode (msg);
-    if (zframe_send (&frame, socket, ZFRAME_DONTWAIT))
+    bool sent = zframe_send (&frame, target->dealer, ZFRAME_DONTWAIT) == 0;
+    if (!sent)
         zframe_destroy (&frame);
+    if (sent)
+        target->unsent_since = 0;
+    else
+    if (!target->unsent_since)
+        target->unsent_since = zclock_mono ();
+    return sent;
 }
 
 //  Asks a peer for every order after our last one (once at a time per peer).
@@ -170,10 +193,7 @@ s_ask (order_sync_t *self, int peer)
     bz_msg_init (&since, BZ_MSG_SINCE);
     since.number = order_log_last (self->log) + 1;
     since.count = SINCE_MAX;
-    zframe_t *frame = bz_msg_encode (&since);
-    target->asking = zframe_send (&frame, target->dealer, ZFRAME_DONTWAIT) == 0;
-    if (!target->asking)
-        zframe_destroy (&frame);        //  not connected: the peer is down
+    target->asking = s_send_peer (self, peer, &since);     //  false: the peer is down
     target->ask_deadline = now + self->retry_ms;
 }
 
@@ -186,7 +206,7 @@ s_ack (order_sync_t *self, int peer)
     ack.number = order_log_last (self->log) + 1;     //  orders held: 0..number-1
     ack.rank = self->id;
     if (self->peers [peer].dealer)
-        s_send_msg (self->peers [peer].dealer, &ack);
+        s_send_peer (self, peer, &ack);
 }
 
 //  Decodes the RECORD frames of msg that continue our log (plus already pending ones)
@@ -229,6 +249,7 @@ s_follow_one (order_sync_t *self, zmsg_t *msg, size_t *count, bool *behind)
     ||  head.rank < 1 || head.rank > self->replicas || head.rank == self->id
     ||  head.count != (int64_t) zmsg_size (msg) - 1)
         return 0;                                   //  garbage or our own echo
+    self->stream_at = zclock_mono ();
     if (head.epoch > self->epoch_seen)
         self->epoch_seen = head.epoch;
     if (head.epoch < self->leader_epoch)
@@ -398,6 +419,24 @@ order_sync_tick (order_sync_t *self, bool leading, int64_t epoch)
             self->peers [peer].asking = false;      //  no answer: it is down for now
     if (leading)
         order_sync_publish (self, epoch, NULL, 0);  //  heartbeat: followers ack it
+    //  Peers silent for a liveness period may sit behind connections libzmq gave up
+    //  on (bz_socket.h): a dealer whose sends fail, or, when we follow, a SUB that
+    //  hears no leader's stream, is dialled again, once per liveness period.
+    int64_t window = (int64_t) self->heartbeat_ms * self->liveness;
+    for (int peer = 1; peer <= self->replicas; peer++) {
+        peer_t *other = &self->peers [peer];
+        if (other->dealer && other->unsent_since && now - other->unsent_since >= window
+        &&  now >= other->redial_at) {
+            bz_socket_redial (other->dealer, other->sync_endpoint);
+            other->redial_at = now + window;
+        }
+    }
+    if (!leading && now - self->stream_at >= window && now >= self->sub_redial_at) {
+        for (int peer = 1; peer <= self->replicas; peer++)
+            if (self->peers [peer].pub_endpoint)
+                bz_socket_redial (self->sub, self->peers [peer].pub_endpoint);
+        self->sub_redial_at = now + window;
+    }
 }
 
 static int

@@ -176,8 +176,9 @@ pub_believed () {
     [[ $followed == "curveprobe true" ]]
 }
 
-#   A refused handshake ends libzmq's session for good (protocol error: no reconnect),
-#   so the frontend is restarted after each outsider to give the next one a fresh SUB.
+#   A refused handshake ends libzmq's session for good (protocol error: no reconnect);
+#   the feed redials after a liveness period (bus/bz_socket.h), but restarting the
+#   frontend after each outsider gives the next one a fresh SUB at once.
 @test "(2) without the key, a fake publisher at the catalog's endpoint is not believed" {
     "$CLUSTER" kill catalog
     run pub_believed keyed
@@ -225,6 +226,59 @@ pub_believed () {
     run probe keyed sub monitor 1.5
     echo "keyed: $output"
     [ "$(value messages)" -gt 0 ]
+}
+
+#   trade_within LIMIT_MS: a trade succeeds within the limit (retrying every 100 ms).
+trade_within () {
+    local start
+    start=$(now_ms)
+    while :; do
+        trade GameStart 1 buy
+        [[ $status == 200 ]] && return 0
+        if (($(now_ms) - start > $1)); then
+            echo "no trade within $1 ms: $status $body"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+#   A handshake refused with a protocol error (a peer without CURVE) makes libzmq give up
+#   on that connection for good: without the redial (bus/bz_socket.h) the frontend's feed,
+#   the workers and the replicas stay cut off from a service that came back.
+@test "a stranger at a service's endpoint: its peers reconnect when it comes back" {
+    #   The catalog's stream: the frontend's cache feed
+    "$CLUSTER" kill catalog
+    run probe plain hold catalog 1.5
+    echo "$output"
+    [ "$(value held)" = 1 ]
+    "$CLUSTER" restart catalog
+    wait_serving_cache
+    trade_within 3000
+    #   The bus: every worker
+    "$CLUSTER" kill bus
+    run probe plain hold bus,monitor 1.5
+    [ "$(value held)" = 2 ]
+    "$CLUSTER" restart bus
+    trade_within 3000
+    http_get /stocks/GameStart
+    [ "$status" = 200 ]
+    #   A replica: the next leader, followed by the third once the leader is gone
+    wait_leader 3 5000
+    "$CLUSTER" kill order2
+    run probe plain hold order2,order2.sync 1.5
+    [ "$(value held)" = 2 ]
+    "$CLUSTER" restart order2
+    sleep 1
+    "$CLUSTER" kill order3
+    trade_within 3000
+    #   order2 leads with order1's acknowledgments; without them it would step aside
+    run "$CLUSTER" leader
+    [ "$output" = 2 ]
+    ! grep -q 'stepping aside' "$BAZAAR_DATA/logs/order2.log"
+    "$CLUSTER" restart order3
+    wait_leader 3 10000
+    trade_within 3000
 }
 
 #   Last: it stops two replicas and leaves an order on the leader alone.
