@@ -32,10 +32,16 @@ BZ_VERSION:= $(or $(shell git describe --tags --always --dirty 2>/dev/null),$(VE
 DEB_PKGS  := build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev libcivetweb-dev \
              libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev libcurl4-openssl-dev \
              bats curl jq gnuplot-nox wrk nginx-light procps psmisc clang iproute2 nftables systemd \
-             chromium
+             chromium iptables libnetfilter-queue-dev
 
 .PHONY: all deps run test test-unit test-e2e clean tsan fuzz bench lint
-all: $(PROGRAMS) $(TESTS)
+# Test tools that are not programs of the system: scripts/netns-test's delay (no netem here).
+TOOLS     := $(BUILD)/tests/nfqdelay
+all: $(PROGRAMS) $(TESTS) $(TOOLS)
+
+$(BUILD)/tests/nfqdelay: tests/netns/nfqdelay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< -lnetfilter_queue -lnfnetlink -o $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -71,6 +71,7 @@ typedef struct {
     uint64_t uses;                  //  slots taken so far: makes each id unique
     int64_t heard_at;               //  when the socket last delivered anything
     int64_t next_expiry;            //  no slot's try ends before this
+    bool unsendable;                //  a send failed: the socket has no connection left
 } lane_t;
 
 struct _frontend_bus_t {
@@ -224,9 +225,15 @@ s_send_try (lane_t *lane, uint32_t index, int64_t now)
     if (slot->try_deadline < lane->next_expiry)
         lane->next_expiry = slot->try_deadline;
     zmsg_t *msg = zmsg_dup (slot->call->request);
-    if (!msg || bz_client_wrap (msg, slot->call->service, &slot->id, sizeof slot->id)
-    ||  zmsg_send (&msg, lane->socket))
+    if (!msg || bz_client_wrap (msg, slot->call->service, &slot->id, sizeof slot->id))
         zmsg_destroy (&msg);
+    else
+    if (zmsg_send (&msg, lane->socket)) {
+        //  A connected DEALER queues while its peer is away; a send fails only when
+        //  libzmq gave the connection up (bus/bz_socket.h): s_expire reopens at once.
+        zmsg_destroy (&msg);
+        lane->unsendable = true;
+    }
 }
 
 static void
@@ -299,6 +306,7 @@ s_reopen (lane_t *lane, int64_t now)
 {
     frontend_bus_t *bus = lane->bus;
     zsock_destroy (&lane->socket);
+    lane->unsendable = false;
     lane->socket = bz_client_dealer (bus->endpoint, bus->security, bus->max_frame);
     if (lane->socket)
         zsock_set_rcvtimeo (lane->socket, 0);
@@ -320,15 +328,16 @@ s_reopen (lane_t *lane, int64_t now)
 //  is sent again. When the socket heard nothing at all through two tries of one request,
 //  it is reopened (its connection may be dead or its reconnect stuck) and every request
 //  on it resent; one silent try alone may just be a slow service, whose answer to the
-//  first try a reopened socket would throw away.
+//  first try a reopened socket would throw away. A socket a send failed on is reopened
+//  at once: it has no connection left to wait for.
 static void
 s_expire (lane_t *lane, int64_t now)
 {
     frontend_bus_t *bus = lane->bus;
-    if (now < lane->next_expiry)
+    if (now < lane->next_expiry && !lane->unsendable)
         return;
     lane->next_expiry = INT64_MAX;
-    bool reopen = false;
+    bool reopen = lane->unsendable;
     for (size_t index = 0; index < bus->slot_count; index++) {
         slot_t *slot = &lane->slots [index];
         if (!slot->call)
@@ -389,7 +398,7 @@ s_receive (lane_t *lane, int64_t now)
 static long
 s_sleep_ms (lane_t *lane, int64_t now)
 {
-    int64_t until = lane->next_expiry;
+    int64_t until = lane->unsendable? now: lane->next_expiry;
     pthread_mutex_lock (&lane->lock);
     if (lane->head) {
         int64_t refuse = lane->head->queued_at + lane->bus->queue_wait_ms + 1;
