@@ -270,8 +270,9 @@ percentile () {
     p50=$(printf '%s\n' "${samples[@]}" | percentile 50)
     p99=$(printf '%s\n' "${samples[@]}" | percentile 99)
     echo "# acknowledgment to fresh lookup on another frontend (curl-bound): p50 ${p50} us, p99 ${p99} us" >&3
+    #   Latency is reported, not asserted (scripts/bench measures it as a ratio): the
+    #   bound here is the 2 s within which every round's push must arrive.
     [ "$(metric "$F2_PORT" bazaar_cache_invalidations_total)" -gt 0 ]
-    ((p99 < 1000000))
 }
 
 @test "a lost invalidation is detected by the sequence gap and flushes the cache" {
