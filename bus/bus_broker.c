@@ -799,8 +799,8 @@ bus_broker_new (bz_config_t *config)
         //  Mandatory routing makes a send to a peer at its high-water mark block; the
         //  broker must never wait on one peer, so such a send fails and is dropped.
         zsock_set_sndtimeo (self->router, 0);
-        zsock_set_sndhwm (self->router, 100000);
-        zsock_set_rcvhwm (self->router, 100000);
+        zsock_set_sndhwm (self->router, BZ_HWM);
+        zsock_set_rcvhwm (self->router, BZ_HWM);
         zsock_set_maxmsgsize (self->router, (int) bz_config_int (config, "max_frame"));
         zsock_set_linger (self->router, 0);
         zsock_set_xpub_verbose (self->monitor, 1);

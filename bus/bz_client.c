@@ -1,6 +1,7 @@
 /*  bz_client: Lazy Pirate client of the bus, one DEALER socket per client.
     A try that times out reopens the socket: ZeroMQ's own reconnect may be stuck on a dead peer.  */
 #include "bz_client.h"
+#include "bz_limits.h"
 #include "bz_bus.h"
 #include "bz_security.h"
 
@@ -31,8 +32,8 @@ bz_client_dealer (const char *endpoint, bz_security_t *security, int max_frame)
     if (!socket)
         return NULL;
     zsock_set_linger (socket, 0);
-    zsock_set_sndhwm (socket, 10000);
-    zsock_set_rcvhwm (socket, 10000);
+    zsock_set_sndhwm (socket, BZ_CLIENT_HWM);
+    zsock_set_rcvhwm (socket, BZ_CLIENT_HWM);
     //  Never block on a send: with no connection (libzmq gave up on one, bz_socket.h)
     //  a DEALER would wait forever; a failed send is retried at the request's deadline.
     zsock_set_sndtimeo (socket, 0);

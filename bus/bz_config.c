@@ -2,6 +2,7 @@
     The table below is the single list of settings: types, defaults, ranges, and the text
     of the README's configuration reference (bazaar-config --reference prints it).      */
 #include "bz_config.h"
+#include "bz_limits.h"
 #include <arpa/inet.h>
 
 typedef enum { T_STRING, T_ADDRESS, T_HOST, T_HOSTS, T_BIND, T_INT, T_BOOL } bz_type_t;
@@ -56,7 +57,7 @@ typedef enum { T_STRING, T_ADDRESS, T_HOST, T_HOSTS, T_BIND, T_INT, T_BOOL } bz_
        "frontend: queued requests per bus socket before 503 overloaded") \
     K (bus_queue_wait_ms,  T_INT,     "1000",      1, 600000, \
        "frontend: 503 overloaded rather than queue a request longer than this") \
-    K (order_replicas,     T_INT,     "3",         1, 9,     \
+    K (order_replicas,     T_INT,     "3",         1, BZ_REPLICAS_MAX, \
        "order replicas, ids 1..N") \
     K (curve,              T_BOOL,    "off",       0, 0,     \
        "CURVE security on every ZeroMQ socket (keys in `<data>/keys`)") \

@@ -111,8 +111,8 @@ bz_worker_new (bz_config_t *config, const char *service, int rank)
         return NULL;
     }
     zsock_set_linger (self->socket, 0);
-    zsock_set_sndhwm (self->socket, 100000);
-    zsock_set_rcvhwm (self->socket, 100000);
+    zsock_set_sndhwm (self->socket, BZ_HWM);
+    zsock_set_rcvhwm (self->socket, BZ_HWM);
     zsock_set_maxmsgsize (self->socket, (int) bz_config_int (config, "max_frame"));
     zsock_set_reconnect_ivl (self->socket, 50);
     zsock_set_reconnect_ivl_max (self->socket, 500);

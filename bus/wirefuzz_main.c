@@ -130,7 +130,7 @@ s_dealer (fuzz_t *self, const char *endpoint)
     assert (socket);
     zsock_set_linger (socket, 100);
     zsock_set_sndtimeo (socket, 1000);
-    zsock_set_sndhwm (socket, 100000);
+    zsock_set_sndhwm (socket, BZ_HWM);
     zsock_set_rcvtimeo (socket, 200);
     if (bz_security_client (self->security, socket)
     ||  zsock_connect (socket, "%s", endpoint)) {
@@ -765,7 +765,7 @@ s_fuzz_raw (fuzz_t *self)
     names [count++] = "catalog";
     static char replica_names [2 * 9][32];
     int replicas = (int) bz_config_int (self->config, "order_replicas");
-    for (int id = 1; id <= replicas && id <= 9; id++) {
+    for (int id = 1; id <= replicas && id <= BZ_REPLICAS_MAX; id++) {
         snprintf (replica_names [2 * (id - 1)], 32, "order%d", id);
         snprintf (replica_names [2 * (id - 1) + 1], 32, "order%d.sync", id);
         names [count++] = replica_names [2 * (id - 1)];

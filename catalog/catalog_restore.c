@@ -4,8 +4,6 @@
 #include "catalog_restore.h"
 #include "catalog_store.h"
 
-#define REPLICAS_MAX 9
-
 //  One replica log's orders, dense from 0.
 typedef struct {
     catalog_order_t *orders;
@@ -50,7 +48,7 @@ catalog_restore_scan (bz_config_t *config, catalog_replicas_t *info)
     assert (config && info);
     *info = (catalog_replicas_t) { .last = -1 };
     info->replicas = (int) bz_config_int (config, "order_replicas");
-    for (int id = 1; id <= info->replicas && id <= REPLICAS_MAX; id++) {
+    for (int id = 1; id <= info->replicas && id <= BZ_REPLICAS_MAX; id++) {
         sqlite3 *db = s_open_log (config, id);
         if (!db)
             continue;
@@ -211,9 +209,9 @@ catalog_restore (bz_config_t *config, const char *db_path, const char *csv_path)
 {
     assert (config && db_path);
     int replicas = (int) bz_config_int (config, "order_replicas");
-    if (replicas < 1 || replicas > REPLICAS_MAX)
+    if (replicas < 1 || replicas > BZ_REPLICAS_MAX)
         return -1;
-    log_copy_t logs [REPLICAS_MAX + 1] = { { 0 } };
+    log_copy_t logs [BZ_REPLICAS_MAX + 1] = { { 0 } };
     catalog_replicas_t info;
     catalog_restore_scan (config, &info);
     int longest = s_read_logs (config, logs, replicas);

@@ -64,7 +64,7 @@ s_bind_publisher (catalog_server_t *self, bz_config_t *config)
     if (!self->publisher)
         return -1;
     //  A burst of invalidations must not be dropped at the default HWM of 1000.
-    zsock_set_sndhwm (self->publisher, 100000);
+    zsock_set_sndhwm (self->publisher, BZ_HWM);
     if (bz_security_server (bz_security_for (config), self->publisher))
         return -1;
     if (zsock_bind (self->publisher, "%s", endpoint) < 0) {

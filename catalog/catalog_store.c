@@ -199,7 +199,7 @@ static int
 s_read_stock_row (catalog_store_t *self, sqlite3_stmt *stmt, catalog_stock_t *stock)
 {
     const char *name = (const char *) sqlite3_column_text (stmt, 0);
-    if (!name || strlen (name) > CATALOG_NAME_MAX) {
+    if (!name || strlen (name) > BZ_NAME_MAX) {
         snprintf (self->error, sizeof self->error, "stocks table holds an invalid name");
         return -1;
     }
@@ -239,7 +239,7 @@ static catalog_stock_t *
 s_find (catalog_store_t *self, const char *name)
 {
     catalog_stock_t probe;
-    if (strlen (name) > CATALOG_NAME_MAX)
+    if (strlen (name) > BZ_NAME_MAX)
         return NULL;
     strcpy (probe.name, name);
     return (catalog_stock_t *) bsearch (&probe, self->stocks, self->count,
@@ -289,7 +289,7 @@ static bool
 s_valid_name (const char *name)
 {
     size_t length = strlen (name);
-    if (length == 0 || length > CATALOG_NAME_MAX)
+    if (length == 0 || length > BZ_NAME_MAX)
         return false;
     return strspn (name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                          "0123456789._-") == length;
@@ -326,7 +326,7 @@ s_parse_csv_line (catalog_store_t *self, char *line, size_t line_no, catalog_sto
     *comma = 0;
     if (!s_valid_name (line)) {
         snprintf (self->error, sizeof self->error,
-                  "CSV line %zu: name must be 1..%d of [A-Za-z0-9._-]", line_no, CATALOG_NAME_MAX);
+                  "CSV line %zu: name must be 1..%d of [A-Za-z0-9._-]", line_no, BZ_NAME_MAX);
         return -1;
     }
     if (!s_parse_price (comma + 1, &stock->price)) {
@@ -488,8 +488,8 @@ s_check_order (catalog_store_t *self, const catalog_order_t *order, catalog_resu
     if (!buy && strneq (order->side, "sell"))
         s_reject (result, 400, "side must be buy or sell");
     else
-    if (order->quantity < 1 || order->quantity > CATALOG_QUANTITY_MAX)
-        s_reject (result, 400, "quantity must be 1..1000000");
+    if (order->quantity < 1 || order->quantity > BZ_QUANTITY_MAX)
+        s_reject (result, 400, "quantity must be 1.." BZ_STR (BZ_QUANTITY_MAX));
     else
     if ((known = s_check_key (self, order, result)) != 0)
         *failed = known < 0;

@@ -4,11 +4,9 @@
 #define CATALOG_STORE_H
 
 #include <czmq.h>
+#include "bz_limits.h"
 
-#define CATALOG_NAME_MAX        64          //  longest stock name, bytes
-#define CATALOG_KEY_MAX         64          //  longest idempotency key, bytes
 #define CATALOG_STOCKS_MAX      1000        //  most stocks the book holds
-#define CATALOG_QUANTITY_MAX    1000000     //  largest quantity of one order
 #define CATALOG_BATCH_MAX       1000        //  most orders in one batch
 #define CATALOG_SINCE_MAX       1000        //  most trades one since() returns
 
@@ -18,7 +16,7 @@
 #define CATALOG_FAILED          503
 
 typedef struct {
-    char name [CATALOG_NAME_MAX + 1];
+    char name [BZ_NAME_MAX + 1];
     double price;
     int64_t quantity;
     int64_t volume;
@@ -26,10 +24,10 @@ typedef struct {
 
 //  One order of a batch, as the order leader sent it.
 typedef struct {
-    char name [CATALOG_NAME_MAX + 1];
+    char name [BZ_NAME_MAX + 1];
     char side [5];                          //  "buy" or "sell"
     int64_t quantity;
-    char key [CATALOG_KEY_MAX + 1];
+    char key [BZ_KEY_MAX + 1];
 } catalog_order_t;
 
 //  The outcome of one order: code 200 with its number and the stock's state after it;
@@ -47,10 +45,10 @@ typedef struct {
 //  One applied trade, as recorded in the trades table.
 typedef struct {
     int64_t number;
-    char name [CATALOG_NAME_MAX + 1];
+    char name [BZ_NAME_MAX + 1];
     char side [5];
     int64_t quantity;
-    char key [CATALOG_KEY_MAX + 1];
+    char key [BZ_KEY_MAX + 1];
     int64_t epoch;
 } catalog_trade_t;
 

@@ -14,7 +14,6 @@
 
 //  /health must answer quickly even when the bus is gone.
 #define HEALTH_TIMEOUT_MS       1000
-#define KEY_MAX                 64
 
 struct _frontend_api_t {
     frontend_metrics_t *metrics;    //  not owned
@@ -246,8 +245,8 @@ s_idempotency_key (struct mg_connection *conn, char *key, size_t size)
         zuuid_destroy (&uuid);
         return true;
     }
-    size_t length = strnlen (header, KEY_MAX + 1);
-    if (length == 0 || length > KEY_MAX || length >= size)
+    size_t length = strnlen (header, BZ_KEY_MAX + 1);
+    if (length == 0 || length > BZ_KEY_MAX || length >= size)
         return false;
     for (size_t i = 0; i < length; i++)
         if (header [i] < ' ' || header [i] > '~')
@@ -286,7 +285,7 @@ s_post_order (frontend_api_t *self, struct mg_connection *conn)
                                         key_header, false);
     if (!key_valid)
         return frontend_reply_error (conn, 400,
-            "Idempotency-Key must be 1..64 printable ASCII characters");
+            "Idempotency-Key must be 1.." BZ_STR (BZ_KEY_MAX) " printable ASCII characters");
     frontend_order_t order;
     char error [256];
     if (frontend_json_parse_order (&order, body, (size_t) size, error, sizeof error))

@@ -42,7 +42,7 @@ struct _entry_t {
     //  Below: written and read under the shard mutex of name (only)
     unsigned shard;
     entry_t *next;                      //  in its shard's chain
-    char name [FRONTEND_NAME_MAX + 1];
+    char name [BZ_NAME_MAX + 1];
     double price;
     int64_t quantity;
     size_t size, body_offset;
@@ -77,7 +77,7 @@ typedef struct {
     uint64_t cache_id;                  //  0: empty
     entry_t *entry;
     uint64_t version;
-    char name [FRONTEND_NAME_MAX + 1];
+    char name [BZ_NAME_MAX + 1];
     size_t size, body_offset;
     char response [FRONTEND_CACHE_RESPONSE_MAX];
 } snapshot_t;
@@ -330,7 +330,7 @@ frontend_cache_store (frontend_cache_t *self, const frontend_cache_ticket_t *tic
     assert (self && ticket && name && response);
     if (!self->enabled || !ticket->valid || ticket->shard >= SHARDS
     ||  size > FRONTEND_CACHE_RESPONSE_MAX || body_offset > size
-    ||  strlen (name) > FRONTEND_NAME_MAX || (s_hash (name) / L1_SLOTS) % SHARDS != ticket->shard)
+    ||  strlen (name) > BZ_NAME_MAX || (s_hash (name) / L1_SLOTS) % SHARDS != ticket->shard)
         return;
     pthread_mutex_lock (&self->fill_lock);
     shard_t *shard = &self->shards [ticket->shard];

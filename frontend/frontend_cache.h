@@ -34,7 +34,7 @@ typedef struct {
 
 //  One entry as GET /cache shows it.
 typedef struct {
-    char name [FRONTEND_NAME_MAX + 1];
+    char name [BZ_NAME_MAX + 1];
     double price;
     int64_t quantity;
     uint64_t last_use;          //  a logical clock: higher is more recent

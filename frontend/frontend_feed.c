@@ -192,7 +192,7 @@ s_feed_actor (zsock_t *pipe, void *args)
         //  A frame larger than any message is refused by ZeroMQ before we see it;
         //  a deep queue rides out a burst of invalidations while we are descheduled.
         zsock_set_maxmsgsize (state.subscriber, BZ_MSG_MAX_SIZE);
-        zsock_set_rcvhwm (state.subscriber, 100000);
+        zsock_set_rcvhwm (state.subscriber, BZ_HWM);
         zsock_set_subscribe (state.subscriber, "inv");
         zsock_set_subscribe (state.subscriber, "hb");
         if (bz_security_client (state.feed->security, state.subscriber)

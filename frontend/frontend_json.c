@@ -91,7 +91,7 @@ s_take_fields (frontend_order_t *order, json_t *root, char *error, size_t error_
     size_t name_len = json_string_length (name);
     if (!frontend_route_valid_name (json_string_value (name), name_len))
         return s_fail (error, error_size,
-                       "field 'name' must be 1..64 characters of A-Z a-z 0-9 . _ -");
+                       "field 'name' must be 1.." BZ_STR (BZ_NAME_MAX) " characters of A-Z a-z 0-9 . _ -");
     memcpy (order->name, json_string_value (name), name_len);
     order->name [name_len] = 0;
 
@@ -99,9 +99,9 @@ s_take_fields (frontend_order_t *order, json_t *root, char *error, size_t error_
     if (!json_is_integer (quantity))
         return s_fail (error, error_size, "field 'quantity' must be an integer");
     json_int_t value = json_integer_value (quantity);
-    if (value < 1 || value > FRONTEND_QUANTITY_MAX)
+    if (value < 1 || value > BZ_QUANTITY_MAX)
         return s_fail (error, error_size, "field 'quantity' must be between 1 and %d",
-                       FRONTEND_QUANTITY_MAX);
+                       BZ_QUANTITY_MAX);
     order->quantity = (int64_t) value;
 
     json_t *type = json_object_get (root, "type");

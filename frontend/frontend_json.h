@@ -9,13 +9,12 @@
 
 //  Largest POST /orders body we read (413 above it).
 #define FRONTEND_BODY_MAX       4096
-#define FRONTEND_QUANTITY_MAX   1000000
 
 //  A POST /orders body once checked: every field present and in range.
 typedef struct {
-    char name [FRONTEND_NAME_MAX + 1];
+    char name [BZ_NAME_MAX + 1];
     char side [5];              //  "buy" or "sell" (the JSON "type")
-    int64_t quantity;           //  1..FRONTEND_QUANTITY_MAX
+    int64_t quantity;           //  1..BZ_QUANTITY_MAX
 } frontend_order_t;
 
 //  Parses {"name": str, "quantity": int, "type": "buy"|"sell"} and nothing else.

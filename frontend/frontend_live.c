@@ -9,10 +9,10 @@
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
+#include "bz_limits.h"
 #include "bz_security.h"
 #include "frontend_live.h"
 
-#define REPLICAS_MAX    9       //  bz_config's endpoints go to order9
 #define REQUEST_MAX     64      //  a page's message is "snapshot"; anything longer closes
 //  Prices as people wrote them (57.4, not 57.399999999999999)
 #define DUMP_FLAGS      (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION (15))
@@ -20,8 +20,8 @@
 typedef struct {
     bool bus;                   //  the monitor was heard within liveness
     int catalogs;               //  live catalog workers
-    bool replica_up [REPLICAS_MAX + 1];
-    int64_t epoch [REPLICAS_MAX + 1];   //  each replica's announced epoch ("state")
+    bool replica_up [BZ_REPLICAS_MAX + 1];
+    int64_t epoch [BZ_REPLICAS_MAX + 1];   //  each replica's announced epoch ("state")
     int64_t leader;             //  0: none
     int64_t leader_epoch;
 } cluster_t;
@@ -31,7 +31,7 @@ struct _frontend_live_t {
     char *monitor_endpoint;
     bz_security_t *security;    //  the process's; NULL: curve on but none set
     char inbox_endpoint [64];
-    int replicas;               //  order_replicas, 1..REPLICAS_MAX
+    int replicas;               //  order_replicas, 1..BZ_REPLICAS_MAX
     int64_t limit_ms;           //  monitor silence before the bus counts as down
     int heartbeat_ms;
     int max_clients;
@@ -211,7 +211,7 @@ s_on_state (cluster_t *cluster, zmsg_t *msg)
         if (streq (worker.service, "catalog"))
             cluster->catalogs++;
         else
-        if (streq (worker.service, "order") && worker.rank >= 1 && worker.rank <= REPLICAS_MAX) {
+        if (streq (worker.service, "order") && worker.rank >= 1 && worker.rank <= BZ_REPLICAS_MAX) {
             cluster->replica_up [worker.rank] = true;
             cluster->epoch [worker.rank] = worker.count;
             if (worker.rank > cluster->leader) {
@@ -240,7 +240,7 @@ s_on_monitor (cluster_t *cluster, zmsg_t *msg, char *publisher, int64_t *next_se
     if (zmsg_size (msg) == 1
     &&  bz_msg_decode_frame (&event, zmsg_first (msg), error, sizeof error) != BZ_MSG_NONE) {
         bool order = event.id == BZ_MSG_WORKER && streq (event.service, "order")
-                  && event.rank >= 1 && event.rank <= REPLICAS_MAX;
+                  && event.rank >= 1 && event.rank <= BZ_REPLICAS_MAX;
         bool catalog = event.id == BZ_MSG_WORKER && streq (event.service, "catalog");
         if (event.id == BZ_MSG_HEARTBEAT && streq (topic, "hb")) {
             in_step = streq (publisher, event.publisher) && event.seq == *next_seq;
@@ -339,7 +339,7 @@ frontend_live_new (bz_config_t *config, int max_clients)
     self->security = bz_security_for (config);
     snprintf (self->inbox_endpoint, sizeof self->inbox_endpoint, "inproc://frontend-live-%p", (void *) self);
     int64_t replicas = bz_config_int (config, "order_replicas");
-    self->replicas = replicas >= 1 && replicas <= REPLICAS_MAX? (int) replicas: 3;
+    self->replicas = replicas >= 1 && replicas <= BZ_REPLICAS_MAX? (int) replicas: 3;
     int64_t heartbeat = bz_config_int (config, "heartbeat_ms");
     int64_t liveness = bz_config_int (config, "liveness");
     self->heartbeat_ms = (heartbeat > 0 && heartbeat <= 60000)? (int) heartbeat: 100;

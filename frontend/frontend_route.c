@@ -54,7 +54,7 @@ s_is_name_char (char c)
 bool
 frontend_route_valid_name (const char *name, size_t length)
 {
-    if (!name || length == 0 || length > FRONTEND_NAME_MAX)
+    if (!name || length == 0 || length > BZ_NAME_MAX)
         return false;
     for (size_t i = 0; i < length; i++)
         if (!s_is_name_char (name [i]))
@@ -128,10 +128,10 @@ static int
 s_parse_argument (frontend_route_t *route, const char *arg, size_t length)
 {
     if (route->id == FRONTEND_ROUTE_STOCK) {
-        if (length > FRONTEND_NAME_MAX)
+        if (length > BZ_NAME_MAX)
             return s_fail (route, 400, "stock name is longer than 64 characters");
         if (!frontend_route_valid_name (arg, length))
-            return s_fail (route, 400, "stock name must be 1..64 characters of A-Z a-z 0-9 . _ -");
+            return s_fail (route, 400, "stock name must be 1.." BZ_STR (BZ_NAME_MAX) " characters of A-Z a-z 0-9 . _ -");
         memcpy (route->name, arg, length);
         route->name [length] = 0;
     }

@@ -6,10 +6,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "bz_limits.h"
 
 //  Longest path we look at; civetweb's max_request_size bounds it again.
 #define FRONTEND_PATH_MAX       1024
-#define FRONTEND_NAME_MAX       64
 #define FRONTEND_NUMBER_DIGITS  18
 
 typedef enum {
@@ -33,7 +33,7 @@ typedef struct {
     const char *error;          //  why, when status is set (a static string)
     const char *allow;          //  the methods the path accepts (for 405's Allow header)
     bool head;                  //  a HEAD request: answered as GET, without the body
-    char name [FRONTEND_NAME_MAX + 1];  //  ROUTE_STOCK's stock name, ROUTE_STATIC's file
+    char name [BZ_NAME_MAX + 1];  //  ROUTE_STOCK's stock name, ROUTE_STATIC's file
     int64_t number;             //  ROUTE_ORDER's order number
 } frontend_route_t;
 

@@ -6,7 +6,7 @@
 #include "frontend_static.h"
 
 typedef struct {
-    char name [FRONTEND_NAME_MAX + 1];
+    char name [BZ_NAME_MAX + 1];
     const char *content_type;
     char *data;
     size_t size;
@@ -84,7 +84,7 @@ frontend_static_new (const char *directory)
             break;
         }
         static_file_t *file = &self->files [self->count++];
-        snprintf (file->name, sizeof file->name, "%.*s", FRONTEND_NAME_MAX, name);
+        snprintf (file->name, sizeof file->name, "%.*s", BZ_NAME_MAX, name);
         file->content_type = type;
         char path [4096];
         snprintf (path, sizeof path, "%s/%s", directory, name);

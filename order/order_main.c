@@ -4,6 +4,7 @@
 #include "bz_cli.h"
 #include "order_server.h"
 #include "order_log.h"
+#include "bz_limits.h"
 #include "bz_security.h"
 
 enum { OPT_ID, OPT_CONFIG, OPT_DIGEST };
@@ -46,7 +47,7 @@ main (int argc, char *argv [])
     int64_t id = 0;
     if (!values [OPT_ID])
         return bz_cli_usage_error (&s_cli, "--id is required");
-    if ((rc = bz_cli_int (&s_cli, "--id", values [OPT_ID], 1, 9, &id)))
+    if ((rc = bz_cli_int (&s_cli, "--id", values [OPT_ID], 1, BZ_REPLICAS_MAX, &id)))
         return rc;
     if (values [OPT_DIGEST]) {
         setenv ("ZSYS_SIGHANDLER", "false", 1);

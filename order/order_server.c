@@ -195,9 +195,9 @@ s_handle_order (order_server_t *self, bz_request_t *request, const bz_msg_t *ord
 {
     if (!*order->name || !*order->key
     ||  (!streq (order->side, "buy") && !streq (order->side, "sell"))
-    ||  order->quantity < 1 || order->quantity > 1000000) {
+    ||  order->quantity < 1 || order->quantity > BZ_QUANTITY_MAX) {
         s_reply (self, &request, bz_msg_error (400, "order needs a name, a side buy or sell, "
-                                                     "a quantity from 1 to 1000000 and a key"));
+                                                     "a quantity from 1 to " BZ_STR (BZ_QUANTITY_MAX) " and a key"));
         return;
     }
     int64_t number = order_log_find_key (self->log, order->key);
@@ -746,7 +746,7 @@ order_server_t *
 order_server_new (bz_config_t *config, int id)
 {
     assert (config);
-    if (id < 1 || id > 9)
+    if (id < 1 || id > BZ_REPLICAS_MAX)
         return NULL;
     order_server_t *self = (order_server_t *) zmalloc (sizeof (order_server_t));
     self->id = id;

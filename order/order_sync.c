@@ -2,11 +2,11 @@
     Order numbers mean the same order on every replica (the catalog assigns them once),
     so an acknowledgment of number N from any epoch proves orders 0..N durable there.  */
 #include "order_sync.h"
+#include "bz_limits.h"
 #include "bz_msg.h"
 #include "bz_security.h"
 #include "bz_socket.h"
 
-#define REPLICAS_MAX    9
 #define APPLY_MAX       4096    //  orders a follower applies in one transaction
 #define SINCE_MAX       1000    //  orders in one catch-up answer
 
@@ -29,7 +29,7 @@ struct _order_sync_t {
     int replicas;
     order_log_t *log;
     zsock_t *pub, *router, *sub;
-    peer_t peers [REPLICAS_MAX + 1];    //  by replica id; our own slot unused
+    peer_t peers [BZ_REPLICAS_MAX + 1];    //  by replica id; our own slot unused
     char publisher [41];        //  our stream's id, new at every start
     int64_t seq;                //  of our stream
     int64_t epoch_seen;
@@ -49,8 +49,8 @@ s_socket (int type, bz_config_t *config)
     zsock_t *socket = zsock_new (type);
     if (socket) {
         zsock_set_linger (socket, 0);
-        zsock_set_sndhwm (socket, 100000);
-        zsock_set_rcvhwm (socket, 100000);
+        zsock_set_sndhwm (socket, BZ_HWM);
+        zsock_set_rcvhwm (socket, BZ_HWM);
         zsock_set_maxmsgsize (socket, (int) bz_config_int (config, "max_frame"));
         //  ZMTP heartbeats: a connection that went silent (a partition, a paused peer)
         //  is dropped after a liveness period and redialled every 50-500 ms, so the
@@ -72,8 +72,8 @@ order_sync_new (bz_config_t *config, int id, order_log_t *log)
     self->id = id;
     self->log = log;
     self->replicas = (int) bz_config_int (config, "order_replicas");
-    if (self->replicas < 1 || self->replicas > REPLICAS_MAX || id < 1 || id > self->replicas) {
-        zsys_error ("order %d: order_replicas must be 1..%d and include this id", id, REPLICAS_MAX);
+    if (self->replicas < 1 || self->replicas > BZ_REPLICAS_MAX || id < 1 || id > self->replicas) {
+        zsys_error ("order %d: order_replicas must be 1..%d and include this id", id, BZ_REPLICAS_MAX);
         free (self);
         return NULL;
     }
@@ -136,7 +136,7 @@ order_sync_destroy (order_sync_t **self_p)
     order_sync_t *self = *self_p;
     if (!self)
         return;
-    for (int peer = 1; peer <= REPLICAS_MAX; peer++) {
+    for (int peer = 1; peer <= BZ_REPLICAS_MAX; peer++) {
         zsock_destroy (&self->peers [peer].dealer);
         free (self->peers [peer].pub_endpoint);
         free (self->peers [peer].sync_endpoint);
@@ -152,7 +152,7 @@ order_sync_destroy (order_sync_t **self_p)
 int
 order_sync_poll_items (order_sync_t *self, zmq_pollitem_t *items, int max)
 {
-    assert (self && max >= 2 + REPLICAS_MAX);
+    assert (self && max >= 2 + BZ_REPLICAS_MAX);
     int count = 0;
     items [count++] = (zmq_pollitem_t) { zsock_resolve (self->sub), 0, ZMQ_POLLIN, 0 };
     items [count++] = (zmq_pollitem_t) { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 };
@@ -449,7 +449,7 @@ int64_t
 order_sync_committed (order_sync_t *self)
 {
     assert (self);
-    int64_t acked [REPLICAS_MAX];
+    int64_t acked [BZ_REPLICAS_MAX];
     int count = 0;
     for (int peer = 1; peer <= self->replicas; peer++)
         if (peer != self->id)

@@ -4,16 +4,18 @@
 #ifndef BZ_MSG_DEF_H
 #define BZ_MSG_DEF_H
 
+#include "bz_limits.h"
+
 //  Fields: name, kind, largest length for strings (bytes, UTF-8).
 //  INT is a non-negative int64, F64 a double, STR a string without NUL bytes.
 #define BZ_FIELDS(F)                \
-    F (name,        STR, 64)        \
+    F (name,        STR, BZ_NAME_MAX) \
     F (side,        STR, 4)         \
     F (quantity,    INT, 0)         \
     F (price,       F64, 0)         \
     F (volume,      INT, 0)         \
     F (number,      INT, 0)         \
-    F (key,         STR, 64)        \
+    F (key,         STR, BZ_KEY_MAX) \
     F (code,        INT, 0)         \
     F (message,     STR, 200)       \
     F (publisher,   STR, 40)        \

@@ -19,7 +19,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (rc == 0) {
         FUZZ_CHECK (frontend_route_valid_name (order.name, strlen (order.name)));
         FUZZ_CHECK (strcmp (order.side, "buy") == 0 || strcmp (order.side, "sell") == 0);
-        FUZZ_CHECK (order.quantity >= 1 && order.quantity <= FRONTEND_QUANTITY_MAX);
+        FUZZ_CHECK (order.quantity >= 1 && order.quantity <= BZ_QUANTITY_MAX);
         FUZZ_CHECK (size <= FRONTEND_BODY_MAX);
     }
     else {

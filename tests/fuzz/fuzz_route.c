@@ -61,7 +61,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     FUZZ_CHECK (frontend_route_match (&route, method, NULL) == 400);
     //  The name check alone, on the raw bytes (it takes a length, not a string).
     if (frontend_route_valid_name ((const char *) data, size))
-        FUZZ_CHECK (size >= 1 && size <= FRONTEND_NAME_MAX);
+        FUZZ_CHECK (size >= 1 && size <= BZ_NAME_MAX);
     free (method);
     free (path);
     return 0;
