@@ -8,9 +8,14 @@
     start) it pulls the trades it lacks from the catalog (SINCE) into its log and
     answers the orders whose keys it finds there, instead of trading them again.
     A new leader fences the catalog with its epoch before its first batch, and a
-    leader that hears of a newer epoch anywhere steps down at once.   */
+    leader that hears of a newer epoch anywhere steps down at once.
+
+    Every such decision is order_replica's, a pure state machine: this file feeds it
+    events (what the bus, the replicas and the catalog said, and the time) and carries
+    out the actions it returns. It does the I/O; the machine owns the state and the epoch.  */
 #include "order_server.h"
 #include "order_log.h"
+#include "order_replica.h"
 #include "order_sync.h"
 #include "bz_client.h"
 #include "bz_worker.h"
@@ -29,39 +34,19 @@ typedef struct {
     int64_t number;             //  once logged: its number, answered when committed
 } pending_t;
 
-typedef enum { IDLE, TRADING, RECONCILING, FENCING } stage_t;
-
-//  Why a replica is off the bus, if it is: it comes back when the cause is gone.
-typedef enum { ON_BUS, LOG_FAILED, NO_MAJORITY } absence_t;
-
 struct _order_server_t {
     int id;
     order_log_t *log;
     bz_worker_t *worker;
     bz_client_t *catalog;       //  asynchronous: the loop keeps heartbeating meanwhile
-    int64_t epoch;
+    order_replica_t replica;    //  the state machine: role, epoch, the call at the catalog
     zlistx_t *pending;          //  pending_t waiting for the next batch
     zlistx_t *batch;            //  pending_t at the catalog now
     zhashx_t *by_key;           //  key → pending_t, for both lists
     zlistx_t *reads;            //  ORDER_GET beyond our log, answered after reconciling
     zlistx_t *unacked;          //  pending_t logged here, waiting for a majority
     order_sync_t *sync;
-    bool leading;               //  the broker routes "order" to us
-    int64_t leading_since;
     int64_t sync_tick_at;       //  next replication heartbeat
-    int liveness_ms;            //  heartbeat × liveness: a peer silent this long is gone
-    int quorum_wait_ms;         //  a new leader waits this long for followers
-    stage_t stage;
-    bool fresh;                 //  log matches the catalog as of the last reconcile
-    bool fenced;                //  the catalog holds our epoch: we may send batches
-    int64_t catalog_epoch;      //  the highest epoch the catalog told us of
-    absence_t withdrawn;        //  off the bus until our log takes a write / a majority answers
-    int64_t probe_at;           //  when withdrawn: next try
-    int64_t stepped_aside_at;   //  when we last withdrew while leading (0: never)
-    int64_t quorum_at;          //  leading: when a majority of followers was last live
-    int64_t deadline;           //  of the catalog request in flight
-    int64_t calm_until;         //  after a failed reconcile: no new one before this
-    int retry_ms;
     //  Metrics (the worker's registry; bz_worker sends it to the bus): ids of the families
     bz_metrics_t *metrics;
     int m_requests, m_errors, m_batches, m_catchups, m_reconciles, m_log_write;
@@ -112,10 +97,11 @@ static void
 s_update_gauges (order_server_t *self)
 {
     int64_t orders = order_log_last (self->log) + 1;
-    bz_metrics_set (self->metrics, self->m_epoch, (double) self->epoch);
-    bz_metrics_set (self->metrics, self->m_leading, self->leading? 1: 0);
+    bool leading = order_replica_leading (&self->replica);
+    bz_metrics_set (self->metrics, self->m_epoch, (double) self->replica.epoch);
+    bz_metrics_set (self->metrics, self->m_leading, leading? 1: 0);
     bz_metrics_set (self->metrics, self->m_orders, (double) orders);
-    int64_t committed = self->leading? order_sync_committed (self->sync) + 1: orders;
+    int64_t committed = leading? order_sync_committed (self->sync) + 1: orders;
     bz_metrics_set (self->metrics, self->m_unreplicated, (double) (orders > committed? orders - committed: 0));
 }
 
@@ -236,7 +222,6 @@ s_handle_get (order_server_t *self, bz_request_t *request, int64_t number)
     else {
         //  Another leader may have taken orders we have not seen: ask the catalog first.
         zlistx_add_end (self->reads, request);
-        self->fresh = false;
     }
 }
 
@@ -258,53 +243,52 @@ s_handle_request (order_server_t *self, bz_request_t *request)
                  id == BZ_MSG_NONE? error: "unexpected message"));
 }
 
+//  Sends a request to the catalog; the machine set its deadline.
 static void
-s_send_catalog (order_server_t *self, zmsg_t **request_p, stage_t stage)
+s_send_catalog (order_server_t *self, zmsg_t **request_p)
 {
     bz_client_send (self->catalog, "catalog", request_p);
-    self->stage = stage;
-    self->deadline = zclock_mono () + self->retry_ms;
 }
 
 //  Sends a one-frame request to the catalog.
 static void
-s_send_catalog_msg (order_server_t *self, const bz_msg_t *msg, stage_t stage)
+s_send_catalog_msg (order_server_t *self, const bz_msg_t *msg)
 {
     zmsg_t *request = zmsg_new ();
     zmsg_append (request, &(zframe_t *) { bz_msg_encode (msg) });
-    s_send_catalog (self, &request, stage);
+    s_send_catalog (self, &request);
 }
 
 static void
-s_start_reconcile (order_server_t *self)
+s_send_since (order_server_t *self)
 {
     bz_metrics_add (self->metrics, self->m_reconciles, 1);
     bz_msg_t since;
     bz_msg_init (&since, BZ_MSG_SINCE);
     since.number = order_log_last (self->log) + 1;
     since.count = BATCH_MAX;
-    s_send_catalog_msg (self, &since, RECONCILING);
+    s_send_catalog_msg (self, &since);
 }
 
 //  A new leader's first word to the catalog: BATCH{our epoch, count 0}. From its
 //  answer on, no batch of an older epoch is applied (docs/atomicity.md, "Fencing").
 static void
-s_start_fence (order_server_t *self)
+s_send_fence (order_server_t *self, int64_t epoch)
 {
     bz_msg_t fence;
     bz_msg_init (&fence, BZ_MSG_BATCH);
-    fence.epoch = self->epoch;
+    fence.epoch = epoch;
     fence.number = order_log_last (self->log) + 1;
-    s_send_catalog_msg (self, &fence, FENCING);
+    s_send_catalog_msg (self, &fence);
 }
 
 static void
-s_start_batch (order_server_t *self)
+s_send_batch (order_server_t *self, int64_t epoch)
 {
     bz_metrics_add (self->metrics, self->m_batches, 1);
     bz_msg_t header;
     bz_msg_init (&header, BZ_MSG_BATCH);
-    header.epoch = self->epoch;
+    header.epoch = epoch;
     header.number = order_log_last (self->log) + 1;
     zmsg_t *request = zmsg_new ();
     pending_t *pending;
@@ -315,7 +299,7 @@ s_start_batch (order_server_t *self)
         header.count++;
     }
     zmsg_prepend (request, &(zframe_t *) { bz_msg_encode (&header) });
-    s_send_catalog (self, &request, TRADING);
+    s_send_catalog (self, &request);
 }
 
 //  Puts the batch back in front of the queue: its fate is unknown or it was refused,
@@ -328,7 +312,6 @@ s_requeue_batch (order_server_t *self)
         zlistx_detach_cur (self->batch);
         zlistx_add_start (self->pending, pending);
     }
-    self->fresh = false;
 }
 
 //  Decodes every frame of a catalog reply into msgs (at most max). Returns the count,
@@ -348,151 +331,37 @@ s_decode_reply (zmsg_t *reply, bz_msg_t *msgs, size_t max)
     return (int) count;
 }
 
-static void s_step_down (order_server_t *self, const char *why);
-
-//  Stops leading, answers what we hold 503, and leaves the bus so that another replica
-//  takes over, until the cause is gone (s_probe): our log cannot be written (a full
-//  disk, an I/O error), or we cannot reach a majority of replicas (a partition that
-//  leaves the bus on our side: holding the role would stop every write).
+//  Answers every order of list with 503 and drops it. The frontend retries with the
+//  same key, so nothing is traded twice, and nothing dropped is ever sent later.
 static void
-s_withdraw (order_server_t *self, absence_t cause, const char *why)
+s_refuse_list (order_server_t *self, zlistx_t *list, const char *why)
 {
-    zsys_error ("order %d: %s: stepping aside until %s", self->id, why,
-                cause == LOG_FAILED? "the log can be written": "a majority answers");
-    if (self->leading) {
-        s_step_down (self, cause == LOG_FAILED? "order leader cannot write its log, retry"
-                                              : "order leader lost its majority, retry");
-        self->stepped_aside_at = zclock_mono ();
-    }
-    self->fresh = false;
-    if (self->withdrawn == ON_BUS)
-        bz_worker_set_available (self->worker, false);
-    self->withdrawn = cause;
-    self->probe_at = zclock_mono ();
-}
-
-//  A withdrawn replica comes back once its log takes a write again, or once a majority
-//  of replicas answers its catch-up requests (which also fill its log meanwhile).
-static void
-s_probe (order_server_t *self)
-{
-    if (self->withdrawn == ON_BUS)
-        return;
-    bool ready = self->withdrawn == NO_MAJORITY && order_sync_reachable (self->sync);
-    if (!ready && zclock_mono () >= self->probe_at) {
-        if (self->withdrawn == LOG_FAILED)
-            ready = order_log_probe (self->log) == 0;
-        else
-            order_sync_catch_up (self->sync);
-        self->probe_at = zclock_mono () + self->retry_ms;
-    }
-    if (!ready)
-        return;
-    zsys_info ("order %d: %s", self->id, self->withdrawn == LOG_FAILED
-               ? "the log can be written again": "a majority of replicas answers again");
-    self->withdrawn = ON_BUS;
-    bz_worker_set_available (self->worker, true);
-}
-
-//  An epoch above every epoch seen, unique to this replica (low 4 bits = id).
-static void
-s_raise_epoch (order_server_t *self, int64_t seen)
-{
-    int64_t epoch = ((seen >> 4) + 1) << 4 | self->id;
-    if (epoch > self->epoch && order_log_set_epoch (self->log, epoch) == 0) {
-        zsys_info ("order %d: leader epoch %" PRId64, self->id, epoch);
-        self->epoch = epoch;
+    pending_t *pending;
+    while ((pending = (pending_t *) zlistx_detach (list, NULL))) {
+        zhashx_delete (self->by_key, pending->order.key);
+        bz_msg_t error;
+        bz_msg_init (&error, BZ_MSG_ERROR);
+        error.code = 503;
+        bz_msg_set_str (error.message, sizeof error.message, why);
+        s_reply_all (self, pending, &error);
+        s_pending_destroy (&pending);
     }
 }
 
-//  The catalog's answer to a batch: one result per order, or a refusal of the batch.
+//  Answers everything we hold with 503: the batch, the queue, the unacknowledged, reads.
 static void
-s_on_batch_reply (order_server_t *self, zmsg_t *reply)
+s_refuse_all (order_server_t *self, const char *why)
 {
-    size_t count = zlistx_size (self->batch);
-    bz_msg_t *results = (bz_msg_t *) calloc (count + 1, sizeof (bz_msg_t));
-    int decoded = s_decode_reply (reply, results, count + 1);
-    if (decoded == 1 && results [0].id == BZ_MSG_BATCH) {
-        zsys_info ("order %d: catalog refused batch at %" PRId64 " (it expects %" PRId64 ", epoch %" PRId64 ")",
-                   self->id, order_log_last (self->log) + 1, results [0].number, results [0].epoch);
-        if (results [0].epoch > self->catalog_epoch)
-            self->catalog_epoch = results [0].epoch;
-        //  A newer leader fenced the catalog: s_check_leadership steps down, and the
-        //  batch goes with everything else we hold (answered 503, never resent).
-        s_requeue_batch (self);
-        //  A catalog behind our log cannot take a batch until it is restored: asking
-        //  again at once would loop refuse, SINCE, batch as fast as it answers.
-        if (results [0].number <= order_log_last (self->log)) {
-            zsys_error ("order %d: the catalog is behind our log (next %" PRId64 "): it needs "
-                        "bazaar-catalog --restore", self->id, results [0].number);
-            self->calm_until = zclock_mono () + self->retry_ms;
-        }
-        free (results);
-        return;
-    }
-    //  Check the whole answer before acting on any of it.
-    bz_msg_t *records = (bz_msg_t *) calloc (count + 1, sizeof (bz_msg_t));
-    size_t traded = 0;
-    bool valid = decoded == (int) count;
-    pending_t *pending = (pending_t *) zlistx_first (self->batch);
-    for (size_t i = 0; valid && i < count; i++, pending = (pending_t *) zlistx_next (self->batch)) {
-        if (results [i].id == BZ_MSG_TRADED && streq (results [i].key, pending->order.key)
-        &&  results [i].number == order_log_last (self->log) + 1 + (int64_t) traded) {
-            bz_msg_init (&records [traded], BZ_MSG_RECORD);
-            records [traded].number = results [i].number;
-            bz_msg_set_str (records [traded].name, sizeof records [traded].name, pending->order.name);
-            bz_msg_set_str (records [traded].side, sizeof records [traded].side, pending->order.side);
-            records [traded].quantity = pending->order.quantity;
-            bz_msg_set_str (records [traded].key, sizeof records [traded].key, pending->order.key);
-            traded++;
-        }
-        else
-        if (results [i].id == BZ_MSG_TRADED && streq (results [i].key, pending->order.key)
-        &&  results [i].number <= order_log_last (self->log)
-        &&  order_log_find_key (self->log, pending->order.key) == results [i].number)
-            ;                               //  traded before (a retry): already logged
-        else
-        if (results [i].id != BZ_MSG_ERROR)
-            valid = false;
-    }
-    if (valid)
-        bz_crash_point ("order.after_catalog");
-    int64_t started = zclock_usecs ();
-    bool log_failed = valid && order_log_append (self->log, records, traded) != 0;
-    if (valid)
-        bz_metrics_observe (self->metrics, self->m_log_write, (double) (zclock_usecs () - started) / 1e6);
-    if (log_failed)
-        valid = false;
-    if (!valid)
-        s_requeue_batch (self);             //  the reconcile sorts it out
-    if (log_failed)
-        //  The catalog holds these trades: whoever leads next pulls them in, and so
-        //  do we once our log can be written. Never exit: a restart would repeat it.
-        s_withdraw (self, LOG_FAILED, "cannot append to the order log");
-    else
-    if (valid) {
-        bz_crash_point ("order.after_log");
-        order_sync_publish (self->sync, self->epoch, records, traded);
-        for (size_t i = 0; i < count; i++) {
-            pending = (pending_t *) zlistx_first (self->batch);
-            zlistx_detach_cur (self->batch);
-            zhashx_delete (self->by_key, pending->order.key);
-            if (results [i].id == BZ_MSG_TRADED) {
-                pending->number = results [i].number;
-                zlistx_add_end (self->unacked, pending);
-            }
-            else {
-                s_reply_all (self, pending, &results [i]);
-                s_pending_destroy (&pending);
-            }
-        }
-        s_release_committed (self);
-    }
-    free (records);
-    free (results);
+    s_refuse_list (self, self->batch, why);
+    s_refuse_list (self, self->pending, why);
+    s_refuse_list (self, self->unacked, why);
+    bz_request_t *request;
+    while ((request = (bz_request_t *) zlistx_detach (self->reads, NULL)))
+        s_reply (self, &request, bz_msg_error (503, "%s", why));
 }
 
-//  Answers the pending orders that the catalog turns out to have applied already.
+//  Answers the pending orders that the catalog turns out to have applied already, and
+//  the reads our log now holds (404 for the rest: the catalog has no such order).
 static void
 s_answer_known (order_server_t *self)
 {
@@ -523,8 +392,171 @@ s_answer_known (order_server_t *self)
     }
 }
 
-//  The catalog's trades from our last number on: they go into our log as they are.
+//  An event for the machine, with what we observe now.
+static replica_event_t
+s_observe (order_server_t *self, replica_event_id_t id)
+{
+    int64_t seen = order_sync_epoch_seen (self->sync);
+    if (bz_worker_leader_epoch (self->worker) > seen)
+        seen = bz_worker_leader_epoch (self->worker);
+    return (replica_event_t) {
+        .id = id,
+        .now = zclock_mono (),
+        .bus_leader = bz_worker_leader (self->worker),
+        .epoch_seen = seen,
+        .service_size = bz_worker_service_size (self->worker),
+        .quorum = order_sync_quorum (self->sync),
+        .reachable = order_sync_reachable (self->sync),
+        .caught_up = order_sync_caught_up (self->sync),
+        .pending = zlistx_size (self->pending) > 0,
+        .reads = zlistx_size (self->reads) > 0,
+        .last = order_log_last (self->log)
+    };
+}
+
+static void s_step (order_server_t *self, const replica_event_t *event);
+
+//  Carries out the machine's actions, in the order of their flags. A write that fails
+//  becomes the next event, and what it asks for replaces the rest.
 static void
+s_carry_out (order_server_t *self, const replica_actions_t *actions, replica_state_t before)
+{
+    unsigned flags = actions->flags;
+    int id = self->id;
+    if (actions->log)
+        zsys_info ("order %d: %s", id, actions->log);
+    if (flags & REPLICA_DROP_CALL)
+        bz_client_reset (self->catalog);
+    if (flags & REPLICA_REQUEUE_BATCH)
+        s_requeue_batch (self);
+    if (flags & REPLICA_REFUSE_ALL)
+        s_refuse_all (self, actions->why);
+    if (flags & REPLICA_REFUSE_QUEUE)
+        s_refuse_list (self, self->pending, actions->why_queue);
+    if (flags & REPLICA_LEAVE_BUS)
+        bz_worker_set_available (self->worker, false);
+    if (flags & REPLICA_RECORD_EPOCH) {
+        if (order_log_set_epoch (self->log, actions->epoch)) {
+            replica_event_t failed = s_observe (self, REPLICA_WRITE_FAILED);
+            s_step (self, &failed);
+            return;
+        }
+        zsys_info ("order %d: leading at epoch %" PRId64 ", fencing and catching up", id, actions->epoch);
+    }
+    if (flags & REPLICA_ANNOUNCE_EPOCH)
+        bz_worker_set_epoch (self->worker, actions->epoch);
+    if (flags & REPLICA_CATCH_UP) {
+        order_sync_catch_up (self->sync);
+        bz_metrics_add (self->metrics, self->m_catchups, 1);
+    }
+    if (flags & REPLICA_JOIN_BUS)
+        bz_worker_set_available (self->worker, true);
+    if (flags & REPLICA_SEND_FENCE)
+        s_send_fence (self, actions->epoch);
+    if (flags & REPLICA_SEND_SINCE)
+        s_send_since (self);
+    if (flags & REPLICA_SEND_BATCH)
+        s_send_batch (self, actions->epoch);
+    if (flags & REPLICA_ANSWER_KNOWN)
+        s_answer_known (self);
+    replica_state_t after = self->replica.state;
+    if (before == REPLICA_FENCING && after == REPLICA_CATCHING_UP)
+        zsys_info ("order %d: catalog fenced at epoch %" PRId64, id, self->replica.epoch);
+    bool led = before == REPLICA_FENCING || before == REPLICA_CATCHING_UP || before == REPLICA_LEADING;
+    if (led && !order_replica_leading (&self->replica))
+        zsys_info ("order %d: no longer leading", id);
+    if (flags & REPLICA_PROBE_LOG && order_log_probe (self->log) == 0) {
+        replica_event_t writable = s_observe (self, REPLICA_LOG_WRITABLE);
+        s_step (self, &writable);
+    }
+}
+
+static void
+s_step (order_server_t *self, const replica_event_t *event)
+{
+    replica_state_t before = self->replica.state;
+    replica_actions_t actions = order_replica_step (&self->replica, event);
+    s_carry_out (self, &actions, before);
+}
+
+//  The catalog's answer to a batch: one result per order, or a refusal of the batch.
+//  Returns the event it makes.
+static replica_event_t
+s_on_batch_reply (order_server_t *self, zmsg_t *reply)
+{
+    size_t count = zlistx_size (self->batch);
+    bz_msg_t *results = (bz_msg_t *) calloc (count + 1, sizeof (bz_msg_t));
+    int decoded = s_decode_reply (reply, results, count + 1);
+    if (decoded == 1 && results [0].id == BZ_MSG_BATCH) {
+        zsys_info ("order %d: catalog refused batch at %" PRId64 " (it expects %" PRId64 ", epoch %" PRId64 ")",
+                   self->id, order_log_last (self->log) + 1, results [0].number, results [0].epoch);
+        replica_event_t refused = s_observe (self, REPLICA_BATCH_REFUSED);
+        refused.epoch = results [0].epoch;
+        refused.next = results [0].number;
+        free (results);
+        return refused;
+    }
+    //  Check the whole answer before acting on any of it.
+    bz_msg_t *records = (bz_msg_t *) calloc (count + 1, sizeof (bz_msg_t));
+    size_t traded = 0;
+    bool valid = decoded == (int) count;
+    pending_t *pending = (pending_t *) zlistx_first (self->batch);
+    for (size_t i = 0; valid && i < count; i++, pending = (pending_t *) zlistx_next (self->batch)) {
+        if (results [i].id == BZ_MSG_TRADED && streq (results [i].key, pending->order.key)
+        &&  results [i].number == order_log_last (self->log) + 1 + (int64_t) traded) {
+            bz_msg_init (&records [traded], BZ_MSG_RECORD);
+            records [traded].number = results [i].number;
+            bz_msg_set_str (records [traded].name, sizeof records [traded].name, pending->order.name);
+            bz_msg_set_str (records [traded].side, sizeof records [traded].side, pending->order.side);
+            records [traded].quantity = pending->order.quantity;
+            bz_msg_set_str (records [traded].key, sizeof records [traded].key, pending->order.key);
+            traded++;
+        }
+        else
+        if (results [i].id == BZ_MSG_TRADED && streq (results [i].key, pending->order.key)
+        &&  results [i].number <= order_log_last (self->log)
+        &&  order_log_find_key (self->log, pending->order.key) == results [i].number)
+            ;                               //  traded before (a retry): already logged
+        else
+        if (results [i].id != BZ_MSG_ERROR)
+            valid = false;
+    }
+    replica_event_id_t outcome = valid? REPLICA_BATCH_LOGGED: REPLICA_BATCH_INVALID;
+    if (valid) {
+        bz_crash_point ("order.after_catalog");
+        int64_t started = zclock_usecs ();
+        if (order_log_append (self->log, records, traded) != 0)
+            //  The catalog holds these trades: whoever leads next pulls them in, and so
+            //  do we once our log can be written. Never exit: a restart would repeat it.
+            outcome = REPLICA_WRITE_FAILED;
+        else
+            bz_metrics_observe (self->metrics, self->m_log_write, (double) (zclock_usecs () - started) / 1e6);
+    }
+    if (outcome == REPLICA_BATCH_LOGGED) {
+        bz_crash_point ("order.after_log");
+        order_sync_publish (self->sync, self->replica.epoch, records, traded);
+        for (size_t i = 0; i < count; i++) {
+            pending = (pending_t *) zlistx_first (self->batch);
+            zlistx_detach_cur (self->batch);
+            zhashx_delete (self->by_key, pending->order.key);
+            if (results [i].id == BZ_MSG_TRADED) {
+                pending->number = results [i].number;
+                zlistx_add_end (self->unacked, pending);
+            }
+            else {
+                s_reply_all (self, pending, &results [i]);
+                s_pending_destroy (&pending);
+            }
+        }
+        s_release_committed (self);
+    }
+    free (records);
+    free (results);
+    return s_observe (self, outcome);
+}
+
+//  The catalog's trades from our last number on: they go into our log as they are.
+static replica_event_t
 s_on_since_reply (order_server_t *self, zmsg_t *reply)
 {
     bz_msg_t *records = (bz_msg_t *) calloc (BATCH_MAX, sizeof (bz_msg_t));
@@ -544,37 +576,20 @@ s_on_since_reply (order_server_t *self, zmsg_t *reply)
     if (count > skip)
         valid = false;
     free (records);
-    if (valid && count == BATCH_MAX)
-        s_start_reconcile (self);           //  there is more
-    else
-    if (valid) {
-        self->fresh = true;
-        s_answer_known (self);
-    }
-    else {
-        zsys_warning ("order %d: the catalog's answer to SINCE was not a list of trades", self->id);
-        self->calm_until = zclock_mono () + 100;
-    }
+    replica_event_t answer = s_observe (self, valid? REPLICA_SINCE_ANSWER: REPLICA_SINCE_INVALID);
+    answer.more = count == BATCH_MAX;
+    return answer;
 }
 
-//  The catalog's answer to our fence: where it stands. Our own epoch back means fenced;
-//  a newer one means another leader fenced after us (s_check_leadership steps down).
-static void
+//  The catalog's answer to our fence: where it stands (epoch 0: not an answer).
+static replica_event_t
 s_on_fence_reply (order_server_t *self, zmsg_t *reply)
 {
     bz_msg_t answer;
     int decoded = s_decode_reply (reply, &answer, 1);
-    if (decoded == 1 && answer.id == BZ_MSG_BATCH && answer.epoch >= self->epoch) {
-        if (answer.epoch > self->catalog_epoch)
-            self->catalog_epoch = answer.epoch;
-        self->fenced = answer.epoch == self->epoch;
-        if (self->fenced)
-            zsys_info ("order %d: catalog fenced at epoch %" PRId64, self->id, self->epoch);
-    }
-    else {
-        zsys_warning ("order %d: the catalog did not take our fence; trying again", self->id);
-        self->calm_until = zclock_mono () + 100;
-    }
+    replica_event_t event = s_observe (self, REPLICA_FENCE_ANSWER);
+    event.epoch = decoded == 1 && answer.id == BZ_MSG_BATCH? answer.epoch: 0;
+    return event;
 }
 
 static void
@@ -583,163 +598,14 @@ s_on_catalog (order_server_t *self)
     zmsg_t *reply = bz_client_recv (self->catalog);
     if (!reply)
         return;                             //  a late reply to a request we gave up on
-    stage_t stage = self->stage;
-    self->stage = IDLE;
-    if (stage == TRADING)
-        s_on_batch_reply (self, reply);
-    else
-    if (stage == RECONCILING)
-        s_on_since_reply (self, reply);
-    else
-    if (stage == FENCING)
-        s_on_fence_reply (self, reply);
+    replica_call_t call = self->replica.call;
+    if (call != REPLICA_CALL_NONE) {
+        replica_event_t event = call == REPLICA_CALL_BATCH? s_on_batch_reply (self, reply)
+                              : call == REPLICA_CALL_SINCE? s_on_since_reply (self, reply)
+                              : s_on_fence_reply (self, reply);
+        s_step (self, &event);
+    }
     zmsg_destroy (&reply);
-}
-
-//  Answers every order of list with 503 and drops it. The frontend retries with the
-//  same key, so nothing is traded twice, and nothing dropped is ever sent later.
-static void
-s_refuse_list (order_server_t *self, zlistx_t *list, const char *why)
-{
-    pending_t *pending;
-    while ((pending = (pending_t *) zlistx_detach (list, NULL))) {
-        zhashx_delete (self->by_key, pending->order.key);
-        bz_msg_t error;
-        bz_msg_init (&error, BZ_MSG_ERROR);
-        error.code = 503;
-        bz_msg_set_str (error.message, sizeof error.message, why);
-        s_reply_all (self, pending, &error);
-        s_pending_destroy (&pending);
-    }
-}
-
-//  Answers everything waiting with 503: we no longer lead, or cannot reach a majority.
-static void
-s_refuse_all (order_server_t *self, const char *why)
-{
-    s_refuse_list (self, self->pending, why);
-    s_refuse_list (self, self->unacked, why);
-    bz_request_t *request;
-    while ((request = (bz_request_t *) zlistx_detach (self->reads, NULL)))
-        s_reply (self, &request, bz_msg_error (503, "%s", why));
-}
-
-//  The highest epoch heard of anywhere: a leader's stream, the broker's heartbeats, a
-//  catalog refusal or fence answer.
-static int64_t
-s_epoch_seen (order_server_t *self)
-{
-    int64_t seen = order_sync_epoch_seen (self->sync);
-    if (bz_worker_leader_epoch (self->worker) > seen)
-        seen = bz_worker_leader_epoch (self->worker);
-    return self->catalog_epoch > seen? self->catalog_epoch: seen;
-}
-
-//  Stops leading at once: whatever is at the catalog is forgotten (a late reply is
-//  dropped), and every order we hold, the batch in flight included, is answered 503
-//  and dropped, so that nothing this leader was given is traded by it later.
-static void
-s_step_down (order_server_t *self, const char *why)
-{
-    if (self->stage != IDLE) {
-        bz_client_reset (self->catalog);
-        self->stage = IDLE;
-    }
-    s_refuse_list (self, self->batch, why);
-    s_refuse_all (self, why);
-    self->leading = false;
-    self->fenced = false;
-    self->fresh = false;
-}
-
-//  Follows the broker's choice of leader, and steps down as soon as any newer epoch is
-//  heard of (a paused leader wakes to heartbeats that still name it: the epoch, not
-//  liveness, says it was replaced). A new leader takes an epoch above all it has seen,
-//  fences the catalog with it, and catches up from every replica and from the catalog
-//  before serving.
-static void
-s_check_leadership (order_server_t *self)
-{
-    int64_t seen = s_epoch_seen (self);
-    if (self->leading && seen > self->epoch) {
-        zsys_warning ("order %d: epoch %" PRId64 " is newer than ours (%" PRId64 "): stepping down",
-                      self->id, seen, self->epoch);
-        s_step_down (self, "order leader replaced, retry");
-    }
-    //  A leader that no majority of followers acknowledged for a liveness period (after
-    //  a new leader's grace) cannot commit anything: if another replica is on the bus,
-    //  it leaves the role to it (it may reach a majority: a partition that left us on
-    //  the bus's side). Alone on the bus it keeps the role: it answers reads from its
-    //  log, and s_advance answers trades 503.
-    int64_t now = zclock_mono ();
-    if (self->leading && order_sync_quorum (self->sync))
-        self->quorum_at = now;
-    else
-    if (self->leading && now - self->quorum_at > self->liveness_ms
-    &&  now - self->leading_since > self->quorum_wait_ms
-    &&  bz_worker_service_size (self->worker) > 1)
-        s_withdraw (self, NO_MAJORITY, "no majority of replicas acknowledges us");
-    //  After stepping aside we lead again no sooner than the broker lets us register
-    //  (BZ_LEADER_HOLD): a heartbeat it sent before we left, arriving late, still
-    //  names us, and leading on it would depose the leader that replaced us.
-    bool held = self->stepped_aside_at
-             && now - self->stepped_aside_at < BZ_LEADER_HOLD * (int64_t) self->liveness_ms;
-    bool leading = bz_worker_leader (self->worker) == self->id && self->withdrawn == ON_BUS && !held;
-    if (leading == self->leading)
-        return;
-    if (!leading) {
-        zsys_info ("order %d: no longer leading", self->id);
-        s_step_down (self, "order leader changed, retry");
-        return;
-    }
-    if (now < self->calm_until)
-        return;
-    s_raise_epoch (self, seen > self->epoch? seen: self->epoch);
-    if (self->epoch <= seen) {
-        s_withdraw (self, LOG_FAILED, "cannot record a new epoch");
-        return;
-    }
-    self->leading = true;
-    self->fenced = false;
-    self->fresh = false;
-    bz_worker_set_epoch (self->worker, self->epoch);
-    order_sync_catch_up (self->sync);
-    bz_metrics_add (self->metrics, self->m_catchups, 1);
-    self->leading_since = now;
-    self->quorum_at = now;
-    zsys_info ("order %d: leading at epoch %" PRId64 ", fencing and catching up",
-               self->id, self->epoch);
-}
-
-//  What to do next when nothing is at the catalog.
-static void
-s_advance (order_server_t *self)
-{
-    if (!self->leading)
-        s_refuse_list (self, self->pending, "not the order leader, retry");
-    if (self->stage != IDLE || zclock_mono () < self->calm_until)
-        return;
-    if (!self->leading) {
-        if (!self->fresh)
-            s_start_reconcile (self);       //  a follower fills its log from the catalog once
-        return;
-    }
-    if (!self->fenced)
-        s_start_fence (self);
-    else
-    if (!order_sync_caught_up (self->sync))
-        return;
-    else
-    if (!self->fresh || zlistx_size (self->reads))
-        s_start_reconcile (self);
-    else
-    if (zlistx_size (self->pending)) {
-        if (order_sync_quorum (self->sync))
-            s_start_batch (self);
-        else
-        if (zclock_mono () - self->leading_since > self->quorum_wait_ms)
-            s_refuse_all (self, "not enough order replicas for a majority");
-    }
 }
 
 order_server_t *
@@ -750,7 +616,6 @@ order_server_new (bz_config_t *config, int id)
         return NULL;
     order_server_t *self = (order_server_t *) zmalloc (sizeof (order_server_t));
     self->id = id;
-    self->retry_ms = (int) bz_config_int (config, "retry_ms");
     char file [32];
     snprintf (file, sizeof file, "order%d.db", id);
     self->log = order_log_new (bz_config_path (config, file));
@@ -765,8 +630,6 @@ order_server_new (bz_config_t *config, int id)
     zlistx_set_destructor (self->reads, (zlistx_destructor_fn *) bz_request_destroy);
     self->unacked = zlistx_new ();
     zlistx_set_destructor (self->unacked, (zlistx_destructor_fn *) s_pending_destroy);
-    self->liveness_ms = (int) (bz_config_int (config, "heartbeat_ms") * bz_config_int (config, "liveness"));
-    self->quorum_wait_ms = 2 * self->liveness_ms;
     if (self->log)
         self->sync = order_sync_new (config, id, self->log);
     if (!self->log || !self->catalog || !self->worker || !self->sync) {
@@ -774,11 +637,13 @@ order_server_new (bz_config_t *config, int id)
         return NULL;
     }
     s_declare_metrics (self);
-    self->epoch = order_log_epoch (self->log);
+    int liveness_ms = (int) (bz_config_int (config, "heartbeat_ms") * bz_config_int (config, "liveness"));
+    order_replica_init (&self->replica, id, order_log_epoch (self->log),
+                        (int) bz_config_int (config, "retry_ms"), liveness_ms, BZ_LEADER_HOLD * liveness_ms);
     order_sync_catch_up (self->sync);       //  what we missed while we were down
     bz_metrics_add (self->metrics, self->m_catchups, 1);
     zsys_info ("order %d: log holds orders 0..%" PRId64 ", epoch %" PRId64,
-               id, order_log_last (self->log), self->epoch);
+               id, order_log_last (self->log), self->replica.epoch);
     return self;
 }
 
@@ -815,10 +680,10 @@ order_server_run (order_server_t *self)
         int count = 2 + order_sync_poll_items (self->sync, items + 2, ORDER_SYNC_ITEMS);
         int64_t now = zclock_mono ();
         int64_t wake = self->sync_tick_at;
-        if (self->stage != IDLE && self->deadline < wake)
-            wake = self->deadline;
-        if (self->calm_until > now && self->calm_until < wake)
-            wake = self->calm_until;
+        if (self->replica.call != REPLICA_CALL_NONE && self->replica.deadline < wake)
+            wake = self->replica.deadline;
+        if (self->replica.calm_until > now && self->replica.calm_until < wake)
+            wake = self->replica.calm_until;
         if (zmq_poll (items, count, wake > now? (long) (wake - now): 0) < 0)
             break;
         for (int i = 0; i < 1000 && (zsock_events (bz_worker_socket (self->worker)) & ZMQ_POLLIN); i++) {
@@ -830,21 +695,12 @@ order_server_run (order_server_t *self)
             s_on_catalog (self);
         order_sync_handle (self->sync);
         s_release_committed (self);
-        s_probe (self);
-        s_check_leadership (self);
-        if (self->stage != IDLE && zclock_mono () >= self->deadline) {
-            zsys_warning ("order %d: catalog did not answer in %d ms", self->id, self->retry_ms);
-            bz_client_reset (self->catalog);
-            if (self->stage == TRADING)
-                s_requeue_batch (self);
-            self->stage = IDLE;
-            self->fresh = false;
-        }
-        s_advance (self);
+        replica_event_t tick = s_observe (self, REPLICA_TICK);
+        s_step (self, &tick);
         s_update_gauges (self);
         bz_worker_tick (self->worker);
         if (zclock_mono () >= self->sync_tick_at) {
-            order_sync_tick (self->sync, self->leading, self->epoch);
+            order_sync_tick (self->sync, order_replica_leading (&self->replica), self->replica.epoch);
             self->sync_tick_at = zclock_mono () + heartbeat_ms;
         }
     }
