@@ -80,6 +80,8 @@ order_sync_new (bz_config_t *config, int id, order_log_t *log)
     self->heartbeat_ms = (int) bz_config_int (config, "heartbeat_ms");
     self->liveness = (int) bz_config_int (config, "liveness");
     self->retry_ms = (int) bz_config_int (config, "retry_ms");
+    //  A new SUB is dialling already: it counts as silent only a liveness period from now.
+    self->stream_at = zclock_mono ();
     self->records = (bz_msg_t *) zmalloc (APPLY_MAX * sizeof (bz_msg_t));
     zuuid_t *uuid = zuuid_new ();
     snprintf (self->publisher, sizeof self->publisher, "%s", zuuid_str_canonical (uuid));
