@@ -71,6 +71,19 @@ s_lead (int64_t seen)
     return epoch;
 }
 
+//  Leads (s_lead) and sends the queued orders: a batch is at the catalog.
+static int64_t
+s_lead_and_send (void)
+{
+    int64_t epoch = s_lead (0);
+    replica_event_t work = s_event (REPLICA_TICK);
+    work.pending = true;
+    replica_actions_t out = s_step (work);
+    assert_true (out.flags & REPLICA_SEND_BATCH);
+    assert_int_equal (s_replica.call, REPLICA_CALL_BATCH);
+    return epoch;
+}
+
 static void
 test_a_new_leader_fences_then_catches_up_then_serves (void **state)
 {
@@ -126,11 +139,7 @@ static void
 test_a_paused_leader_that_wakes_to_a_newer_epoch_steps_down (void **state)
 {
     (void) state;
-    int64_t old = s_lead (0);
-    replica_event_t work = s_event (REPLICA_TICK);
-    work.pending = true;
-    s_step (work);
-    assert_int_equal (s_replica.call, REPLICA_CALL_BATCH);
+    int64_t old = s_lead_and_send ();
     s_now += 1200;                                      //  SIGSTOP, then SIGCONT
     replica_event_t woke = s_event (REPLICA_TICK);
     woke.epoch_seen = (old & ~15) + 16 + 2;             //  order2 led meanwhile
@@ -155,10 +164,7 @@ static void
 test_a_refusal_at_a_newer_epoch_ends_the_term (void **state)
 {
     (void) state;
-    int64_t epoch = s_lead (0);
-    replica_event_t work = s_event (REPLICA_TICK);
-    work.pending = true;
-    s_step (work);
+    int64_t epoch = s_lead_and_send ();
     replica_event_t refused = s_event (REPLICA_BATCH_REFUSED);
     refused.epoch = epoch + 16;
     refused.next = 10;
@@ -187,10 +193,9 @@ static void
 test_a_catalog_that_does_not_answer_sends_us_to_reconcile (void **state)
 {
     (void) state;
-    s_lead (0);
+    s_lead_and_send ();
     replica_event_t work = s_event (REPLICA_TICK);
     work.pending = true;
-    s_step (work);
     s_now += RETRY_MS - 1;
     work.now = s_now;
     replica_actions_t out = s_step (work);
@@ -209,10 +214,7 @@ static void
 test_a_full_disk_steps_aside_until_the_log_takes_writes (void **state)
 {
     (void) state;
-    s_lead (0);
-    replica_event_t work = s_event (REPLICA_TICK);
-    work.pending = true;
-    s_step (work);
+    s_lead_and_send ();
     replica_actions_t out = s_step (s_event (REPLICA_WRITE_FAILED));
     assert_true (out.flags & REPLICA_REQUEUE_BATCH);
     assert_true (out.flags & REPLICA_REFUSE_ALL);
@@ -291,10 +293,9 @@ static void
 test_a_catalog_behind_our_log_is_not_asked_again_at_once (void **state)
 {
     (void) state;
-    s_lead (0);
+    s_lead_and_send ();
     replica_event_t work = s_event (REPLICA_TICK);
     work.pending = true;
-    s_step (work);
     replica_event_t refused = s_event (REPLICA_BATCH_REFUSED);
     refused.epoch = s_replica.epoch;
     refused.next = 3;                                   //  our log holds up to 9
