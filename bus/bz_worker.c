@@ -1,7 +1,6 @@
 /*  bz_worker: worker side of the bus protocol (schemas/PROTOCOL.md).
     The socket never changes: when the broker restarts, ZeroMQ reconnects and we send READY
-    again; a connection libzmq gave up on (a send fails) is redialled once the broker has
-    been silent for a liveness period (bz_socket.h says why).  */
+    again; a broker silent for a liveness period is also redialled (bz_socket.h says why).  */
 #include "bz_worker.h"
 #include "bz_cli.h"
 #include "bz_bus.h"
@@ -13,7 +12,6 @@
 struct _bz_worker_t {
     zsock_t *socket;            //  DEALER to the broker
     char *endpoint;             //  the broker's
-    bool unsendable;            //  a send failed: libzmq gave the connection up
     char *service;
     int rank;
     int credit;                 //  requests the broker may send before our replies
@@ -53,12 +51,8 @@ s_send (bz_worker_t *self, const char *command, zmsg_t *msg)
     zmsg_pushstr (msg, command);
     zmsg_pushstr (msg, BZ_WORKER_PROTO);
     zmsg_pushmem (msg, "", 0);
-    if (zmsg_send (&msg, self->socket)) {
-        //  A connected DEALER queues while the broker is away; a send fails only when
-        //  libzmq gave the connection up (bz_socket.h), or the queue is full.
+    if (zmsg_send (&msg, self->socket))
         zmsg_destroy (&msg);
-        self->unsendable = true;
-    }
     self->heartbeat_at = zclock_mono () + self->heartbeat_ms;
 }
 
@@ -239,13 +233,8 @@ bz_worker_tick (bz_worker_t *self)
         s_send (self, BZ_METRICS, msg);
     }
     if (now >= self->broker_expires) {
-        //  Redial only a connection that is gone: redialling one that is merely slow (a
-        //  lossy link) would drop it and the requests the broker has in flight on it.
-        zsys_info ("worker %s: broker silent, %s", self->service,
-                   self->unsendable? "redialling and registering again": "registering again");
-        if (self->unsendable)
-            bz_socket_redial (self->socket, self->endpoint);
-        self->unsendable = false;
+        zsys_info ("worker %s: broker silent, redialling and registering again", self->service);
+        bz_socket_redial (self->socket, self->endpoint);
         s_send_ready (self);
     }
     else
