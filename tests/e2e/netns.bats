@@ -7,7 +7,8 @@
 #   catalog's and the bus's endpoints while each is down. After each, every acknowledged
 #   order reads back, numbers are dense, the books balance, the replica logs are equal,
 #   the cache follows the catalog, and where a majority stays up writes never stop for
-#   longer than RECOVER_MS (2 s). Faults last 3 s here (4 in `make test-netns`).
+#   longer than RECOVER_MS (2 s; on the 30%-lossy link, SLOW_MS: 5 s). Faults last 3 s
+#   here (4 in `make test-netns`).
 
 load helpers
 
