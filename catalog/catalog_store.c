@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <math.h>
 #include "catalog_store.h"
+#include "bz_order.h"
 
 #define INITIAL_QUANTITY    100
 #define CSV_LINE_MAX        256
@@ -285,16 +286,6 @@ catalog_store_error (catalog_store_t *self)
 //  --------------------------------------------------------------------------
 //  First start: the CSV import. Strict, so a typo never becomes a tradable stock.
 
-static bool
-s_valid_name (const char *name)
-{
-    size_t length = strlen (name);
-    if (length == 0 || length > BZ_NAME_MAX)
-        return false;
-    return strspn (name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                         "0123456789._-") == length;
-}
-
 //  A price is digits with an optional fraction ("15.99"): no sign, exponent or spaces.
 static bool
 s_parse_price (const char *text, double *price)
@@ -324,9 +315,9 @@ s_parse_csv_line (catalog_store_t *self, char *line, size_t line_no, catalog_sto
         return -1;
     }
     *comma = 0;
-    if (!s_valid_name (line)) {
+    if (!bz_stock_name_valid (line, strlen (line))) {
         snprintf (self->error, sizeof self->error,
-                  "CSV line %zu: name must be 1..%d of [A-Za-z0-9._-]", line_no, BZ_NAME_MAX);
+                  "CSV line %zu: name must be 1..%d of [A-Za-z0-9._-], not . or ..", line_no, BZ_NAME_MAX);
         return -1;
     }
     if (!s_parse_price (comma + 1, &stock->price)) {
@@ -485,10 +476,10 @@ s_check_order (catalog_store_t *self, const catalog_order_t *order, catalog_resu
     catalog_stock_t *stock = NULL;
     bool buy = streq (order->side, "buy");
     int known = 0;
-    if (!buy && strneq (order->side, "sell"))
+    if (!bz_order_side_valid (order->side))
         s_reject (result, 400, "side must be buy or sell");
     else
-    if (order->quantity < 1 || order->quantity > BZ_QUANTITY_MAX)
+    if (!bz_order_quantity_valid (order->quantity))
         s_reject (result, 400, "quantity must be 1.." BZ_STR (BZ_QUANTITY_MAX));
     else
     if ((known = s_check_key (self, order, result)) != 0)

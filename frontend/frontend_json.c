@@ -89,7 +89,7 @@ s_take_fields (frontend_order_t *order, json_t *root, char *error, size_t error_
     if (!json_is_string (name))
         return s_fail (error, error_size, "field 'name' must be a string");
     size_t name_len = json_string_length (name);
-    if (!frontend_route_valid_name (json_string_value (name), name_len))
+    if (!bz_stock_name_valid (json_string_value (name), name_len))
         return s_fail (error, error_size,
                        "field 'name' must be 1.." BZ_STR (BZ_NAME_MAX) " characters of A-Z a-z 0-9 . _ -");
     memcpy (order->name, json_string_value (name), name_len);
@@ -99,7 +99,7 @@ s_take_fields (frontend_order_t *order, json_t *root, char *error, size_t error_
     if (!json_is_integer (quantity))
         return s_fail (error, error_size, "field 'quantity' must be an integer");
     json_int_t value = json_integer_value (quantity);
-    if (value < 1 || value > BZ_QUANTITY_MAX)
+    if (!bz_order_quantity_valid ((int64_t) value))
         return s_fail (error, error_size, "field 'quantity' must be between 1 and %d",
                        BZ_QUANTITY_MAX);
     order->quantity = (int64_t) value;
@@ -108,7 +108,7 @@ s_take_fields (frontend_order_t *order, json_t *root, char *error, size_t error_
     if (!json_is_string (type))
         return s_fail (error, error_size, "field 'type' must be a string");
     const char *side = json_string_value (type);
-    if (strcmp (side, "buy") && strcmp (side, "sell"))
+    if (!bz_order_side_valid (side))
         return s_fail (error, error_size, "field 'type' must be \"buy\" or \"sell\"");
     snprintf (order->side, sizeof order->side, "%s", side);
     return 0;

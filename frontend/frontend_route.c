@@ -44,25 +44,6 @@ s_fail (frontend_route_t *route, int status, const char *error)
     return status;
 }
 
-static bool
-s_is_name_char (char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-        || c == '.' || c == '_' || c == '-';
-}
-
-bool
-frontend_route_valid_name (const char *name, size_t length)
-{
-    if (!name || length == 0 || length > BZ_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < length; i++)
-        if (!s_is_name_char (name [i]))
-            return false;
-    //  "." and ".." would read as path traversal wherever a name ends up in a path
-    return !(length <= 2 && name [0] == '.' && (length == 1 || name [1] == '.'));
-}
-
 const char *
 frontend_route_label (frontend_route_id_t id)
 {
@@ -130,7 +111,7 @@ s_parse_argument (frontend_route_t *route, const char *arg, size_t length)
     if (route->id == FRONTEND_ROUTE_STOCK) {
         if (length > BZ_NAME_MAX)
             return s_fail (route, 400, "stock name is longer than 64 characters");
-        if (!frontend_route_valid_name (arg, length))
+        if (!bz_stock_name_valid (arg, length))
             return s_fail (route, 400, "stock name must be 1.." BZ_STR (BZ_NAME_MAX) " characters of A-Z a-z 0-9 . _ -");
         memcpy (route->name, arg, length);
         route->name [length] = 0;
@@ -194,7 +175,7 @@ frontend_route_match (frontend_route_t *route, const char *method, const char *p
         return second? s_parse_argument (route, second, second_len): 0;
     }
     //  "/name.ext": a file of the live page, if frontend_static has it (else 404 there)
-    if (!second && memchr (first, '.', first_len) && frontend_route_valid_name (first, first_len)) {
+    if (!second && memchr (first, '.', first_len) && bz_stock_name_valid (first, first_len)) {
         route->id = FRONTEND_ROUTE_STATIC;
         route->allow = "GET";
         memcpy (route->name, first, first_len);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "bz_limits.h"
+#include "bz_order.h"
 
 //  Longest path we look at; civetweb's max_request_size bounds it again.
 #define FRONTEND_PATH_MAX       1024
@@ -44,8 +45,6 @@ typedef struct {
 //  long) with route->error saying why. Never fails on any input, NULLs included.
 int frontend_route_match (frontend_route_t *route, const char *method, const char *path);
 
-//  True when name is a valid stock name: 1..64 of [A-Za-z0-9._-], not "." or "..".
-bool frontend_route_valid_name (const char *name, size_t length);
 
 //  The metrics label of a route ("stock", "orders"...).
 const char *frontend_route_label (frontend_route_id_t id);

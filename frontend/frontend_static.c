@@ -76,7 +76,7 @@ frontend_static_new (const char *directory)
     while (ok && (entry = readdir (dir))) {
         const char *name = entry->d_name;
         const char *type = s_content_type (name);
-        if (!type || *name == '.' || !frontend_route_valid_name (name, strlen (name)))
+        if (!type || *name == '.' || !bz_stock_name_valid (name, strlen (name)))
             continue;               //  dot files, editor backups, anything unknown
         if (self->count == FRONTEND_STATIC_FILES_MAX) {
             zsys_error ("frontend: %s has more than %d files", directory, FRONTEND_STATIC_FILES_MAX);

@@ -22,6 +22,7 @@
 #include "bz_bus.h"
 #include "bz_crash.h"
 #include "bz_msg.h"
+#include "bz_order.h"
 
 #define BATCH_MAX   1000        //  orders per catalog request, as PROTOCOL.md allows
 #define PENDING_MAX 20000       //  orders waiting for a batch before we answer 503
@@ -179,11 +180,9 @@ s_same_order (const bz_msg_t *a, const bz_msg_t *b)
 static void
 s_handle_order (order_server_t *self, bz_request_t *request, const bz_msg_t *order)
 {
-    if (!*order->name || !*order->key
-    ||  (!streq (order->side, "buy") && !streq (order->side, "sell"))
-    ||  order->quantity < 1 || order->quantity > BZ_QUANTITY_MAX) {
-        s_reply (self, &request, bz_msg_error (400, "order needs a name, a side buy or sell, "
-                                                     "a quantity from 1 to " BZ_STR (BZ_QUANTITY_MAX) " and a key"));
+    const char *broken = bz_order_check (order->name, order->side, order->quantity, order->key);
+    if (broken) {
+        s_reply (self, &request, bz_msg_error (400, "order: %s", broken));
         return;
     }
     int64_t number = order_log_find_key (self->log, order->key);

@@ -415,6 +415,7 @@ test_rejects_bad_csv (void **state)
         "name,price\nFishCo,1\nFishCo,2\n",     //  duplicate
         "name,price\n,1\n",                     //  empty name
         "name,price\nFishCo,1\n\n",             //  blank line
+        "name,price\n..,1\n",                   //  a name the frontend can never ask for
         "name,price\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,1\n",
     };
     char db [160];

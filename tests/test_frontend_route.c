@@ -172,21 +172,6 @@ test_overlong_path (void **state)
     assert_int_equal (frontend_route_match (&route, "GET", path), 414);
 }
 
-static void
-test_valid_name (void **state)
-{
-    (void) state;
-    assert_true (frontend_route_valid_name ("BoarCo", 6));
-    assert_true (frontend_route_valid_name ("a", 1));
-    assert_false (frontend_route_valid_name ("", 0));
-    assert_false (frontend_route_valid_name (NULL, 3));
-    assert_false (frontend_route_valid_name (".", 1));
-    assert_false (frontend_route_valid_name ("..", 2));
-    assert_false (frontend_route_valid_name ("a/b", 3));
-    //  the length given is what counts: an embedded NUL is refused
-    assert_false (frontend_route_valid_name ("ab\0cd", 5));
-}
-
 //  POST /orders needs a JSON Content-Type; a form or text/plain is refused (415).
 static void
 test_is_json (void **state)
@@ -225,7 +210,6 @@ main (void)
         cmocka_unit_test (test_route_table),
         cmocka_unit_test (test_name_length_limit),
         cmocka_unit_test (test_overlong_path),
-        cmocka_unit_test (test_valid_name),
         cmocka_unit_test (test_labels),
         cmocka_unit_test (test_is_json),
     };

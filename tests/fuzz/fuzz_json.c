@@ -17,7 +17,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     FUZZ_CHECK (rc == 0 || rc == -1);
     FUZZ_CHECK (memchr (error, 0, sizeof error) != NULL);
     if (rc == 0) {
-        FUZZ_CHECK (frontend_route_valid_name (order.name, strlen (order.name)));
+        FUZZ_CHECK (bz_stock_name_valid (order.name, strlen (order.name)));
         FUZZ_CHECK (strcmp (order.side, "buy") == 0 || strcmp (order.side, "sell") == 0);
         FUZZ_CHECK (order.quantity >= 1 && order.quantity <= BZ_QUANTITY_MAX);
         FUZZ_CHECK (size <= FRONTEND_BODY_MAX);

@@ -30,7 +30,7 @@ s_check (const char *method, const char *path)
     if (rc == 405)
         FUZZ_CHECK (route.allow != NULL);
     if (rc == 0 && route.id == FRONTEND_ROUTE_STOCK)
-        FUZZ_CHECK (frontend_route_valid_name (route.name, strlen (route.name)));
+        FUZZ_CHECK (bz_stock_name_valid (route.name, strlen (route.name)));
     if (rc == 0 && route.id == FRONTEND_ROUTE_ORDER)
         FUZZ_CHECK (route.number >= 0);
     //  An accepted path never holds a traversal, a control byte or a percent sign.
@@ -60,7 +60,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     FUZZ_CHECK (frontend_route_match (&route, NULL, path) == 400);
     FUZZ_CHECK (frontend_route_match (&route, method, NULL) == 400);
     //  The name check alone, on the raw bytes (it takes a length, not a string).
-    if (frontend_route_valid_name ((const char *) data, size))
+    if (bz_stock_name_valid ((const char *) data, size))
         FUZZ_CHECK (size >= 1 && size <= BZ_NAME_MAX);
     free (method);
     free (path);
