@@ -31,7 +31,7 @@ struct _order_sync_t {
     zsock_t *pub, *router, *sub;
     peer_t peers [BZ_REPLICAS_MAX + 1];    //  by replica id; our own slot unused
     char publisher [41];        //  our stream's id, new at every start
-    int64_t seq;                //  of our stream
+    int64_t seq;                //  of the next message on our stream (from 0, as every stream)
     int64_t epoch_seen;
     int leader;                 //  as a follower: whose stream we apply (0: none)
     int64_t leader_epoch;
@@ -384,7 +384,7 @@ s_publish (order_sync_t *self, int64_t epoch, const bz_msg_t *records, size_t co
     bz_msg_t head;
     bz_msg_init (&head, BZ_MSG_REPLICATE);
     bz_msg_set_str (head.publisher, sizeof head.publisher, self->publisher);
-    head.seq = ++self->seq;
+    head.seq = self->seq++;
     head.epoch = epoch;
     head.number = order_log_last (self->log) + 1;    //  orders it holds
     head.count = (int64_t) count;
