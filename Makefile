@@ -5,20 +5,21 @@ BUILD     ?= build
 CC        ?= cc
 OPT       ?= -O2 -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPT) \
-             -Ibus -Ischemas -Icatalog -Ifrontend -Iorder -Iclient
+             -Ibus -Ibus/lib -Ischemas -Icatalog -Ifrontend -Iorder -Iclient
 LDLIBS    += -lczmq -lzmq -lmsgpackc -lsqlite3 -ljansson -lcivetweb -lcurl -lpthread -lm
 ifeq ($(SANITIZE),1)
 CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
 endif
 
-# Shared code (bus/bz_*.c, schemas/) goes into libcommon.a; each service directory into
-# lib<dir>.a, so a service links only its own code. Every <name>_main.c is a program
+# The library every service links to talk on the bus (bus/lib/) and schemas/ go into
+# libcommon.a; each service directory into lib<dir>.a (bus/: the broker and its tools),
+# so a service links only its own code. Every <name>_main.c is a program
 # build/bazaar-<name>; tests/test_<dir>_*.c links lib<dir>.a, tests/test_bz_*.c only libcommon.a.
 DIRS      := bus catalog frontend order client
-COMMON_SRC:= $(wildcard bus/bz_*.c schemas/*.c)
+COMMON_SRC:= $(wildcard bus/lib/*.c schemas/*.c)
 COMMON_OBJ:= $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
-dir_src    = $(filter-out %_main.c bus/bz_%,$(wildcard $(1)/*.c))
+dir_src    = $(filter-out %_main.c,$(wildcard $(1)/*.c))
 MAIN_SRC  := $(foreach d,$(DIRS),$(wildcard $(d)/*_main.c))
 PROGRAMS  := $(foreach m,$(MAIN_SRC),$(BUILD)/bazaar-$(notdir $(m:_main.c=)))
 TEST_SRC  := $(wildcard tests/test_*.c)
@@ -48,8 +49,8 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # bz_cli.o carries the version; the stamp changes only when the version does.
-$(BUILD)/obj/bus/bz_cli.o: CFLAGS += -DBZ_VERSION='"$(BZ_VERSION)"'
-$(BUILD)/obj/bus/bz_cli.o: $(BUILD)/version.stamp
+$(BUILD)/obj/bus/lib/bz_cli.o: CFLAGS += -DBZ_VERSION='"$(BZ_VERSION)"'
+$(BUILD)/obj/bus/lib/bz_cli.o: $(BUILD)/version.stamp
 $(BUILD)/version.stamp: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(BZ_VERSION)' | cmp -s - $@ || echo '$(BZ_VERSION)' > $@

@@ -154,7 +154,7 @@ frontend_bus_new (bz_config_t *config, frontend_metrics_t *metrics)
     self->metrics = metrics;
     self->security = bz_security_for (config);
     self->endpoint = strdup (bz_config_endpoint (config, "bus"));
-    //  Every value is in the range bz_config checked at start (bus/bz_config.c).
+    //  Every value is in the range bz_config checked at start (bus/lib/bz_config.c).
     self->retry_ms = (int) bz_config_int (config, "retry_ms");
     self->max_frame = (int) bz_config_int (config, "max_frame");
     self->lane_count = (size_t) bz_config_int (config, "bus_sockets");
@@ -230,7 +230,7 @@ s_send_try (lane_t *lane, uint32_t index, int64_t now)
     else
     if (zmsg_send (&msg, lane->socket)) {
         //  A connected DEALER queues while its peer is away; a send fails only when
-        //  libzmq gave the connection up (bus/bz_socket.h): s_expire reopens at once.
+        //  libzmq gave the connection up (bus/lib/bz_socket.h): s_expire reopens at once.
         zmsg_destroy (&msg);
         lane->unsendable = true;
     }

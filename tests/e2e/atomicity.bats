@@ -3,7 +3,7 @@
 #   the order leader's reply (docs/atomicity.md, "Every crash point"). Run by
 #   scripts/run-tests.
 #
-#   Each test restarts one service with BAZAAR_CRASH_AT=<step> (bus/bz_crash.c: it
+#   Each test restarts one service with BAZAAR_CRASH_AT=<step> (bus/lib/bz_crash.c: it
 #   exits at exactly that step), sends orders with Idempotency-Keys, checks that the
 #   crash happened, restarts the service normally and retries every key until 200.
 #   Then: each key has one transaction number, the numbers are the next ones with no

@@ -118,7 +118,7 @@ BAZAAR_BIND_HOST=any	bind_host
 EOF_BAD
 }
 
-#   Every program checks its settings with the same bus/bz_config.c at start: each bad
+#   Every program checks its settings with the same bus/lib/bz_config.c at start: each bad
 #   setting goes to bazaar-config and to one other program in turn, so that each of
 #   those sees a sixth of the list (180 sanitized starts took 35 s; these take a third).
 @test "bad settings: each refused by bazaar-config and by the programs in turn, exit 2, the key named in one line" {

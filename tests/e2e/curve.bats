@@ -177,7 +177,7 @@ pub_believed () {
 }
 
 #   A refused handshake ends libzmq's session for good (protocol error: no reconnect);
-#   the feed redials after a liveness period (bus/bz_socket.h), but restarting the
+#   the feed redials after a liveness period (bus/lib/bz_socket.h), but restarting the
 #   frontend after each outsider gives the next one a fresh SUB at once.
 @test "(2) without the key, a fake publisher at the catalog's endpoint is not believed" {
     "$CLUSTER" kill catalog
@@ -244,7 +244,7 @@ trade_within () {
 }
 
 #   A handshake refused with a protocol error (a peer without CURVE) makes libzmq give up
-#   on that connection for good: without the redial (bus/bz_socket.h) the frontend's feed,
+#   on that connection for good: without the redial (bus/lib/bz_socket.h) the frontend's feed,
 #   the workers and the replicas stay cut off from a service that came back.
 @test "a stranger at a service's endpoint: its peers reconnect when it comes back" {
     #   The catalog's stream: the frontend's cache feed
