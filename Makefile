@@ -14,13 +14,15 @@ endif
 
 # The library every service links to talk on the bus (bus/lib/) and schemas/ go into
 # libcommon.a; each service directory into lib<dir>.a (bus/: the broker and its tools),
-# so a service links only its own code. Every <name>_main.c is a program
-# build/bazaar-<name>; tests/test_<dir>_*.c links lib<dir>.a, tests/test_bz_*.c only libcommon.a.
+# so a service links only its own code. Every <dir>/<name>_main.c is a program
+# build/bazaar-<name> linking lib<dir>.a; tests/tools/<name>_main.c, the test-only programs,
+# link only libcommon.a. tests/test_<dir>_*.c links lib<dir>.a, tests/test_bz_*.c only
+# libcommon.a.
 DIRS      := bus catalog frontend order client
 COMMON_SRC:= $(wildcard bus/lib/*.c schemas/*.c)
 COMMON_OBJ:= $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 dir_src    = $(filter-out %_main.c,$(wildcard $(1)/*.c))
-MAIN_SRC  := $(foreach d,$(DIRS),$(wildcard $(d)/*_main.c))
+MAIN_SRC  := $(foreach d,$(DIRS),$(wildcard $(d)/*_main.c)) $(wildcard tests/tools/*_main.c)
 PROGRAMS  := $(foreach m,$(MAIN_SRC),$(BUILD)/bazaar-$(notdir $(m:_main.c=)))
 TEST_SRC  := $(wildcard tests/test_*.c)
 TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -69,8 +71,9 @@ $(foreach d,$(DIRS),$(eval $(call dir_lib,$(d))))
 $(BUILD)/obj/.keep:
 	@mkdir -p $(dir $@) && printf '' | $(CC) -x c -c - -o $@
 
+main_lib   = $(if $(filter tests/tools/%,$(1)),,$(BUILD)/lib$(patsubst %/,%,$(dir $(1))).a)
 define program
-$(BUILD)/bazaar-$(notdir $(1:_main.c=)): $(1) $(BUILD)/lib$(patsubst %/,%,$(dir $(1))).a $(BUILD)/libcommon.a
+$(BUILD)/bazaar-$(notdir $(1:_main.c=)): $(1) $(call main_lib,$(1)) $(BUILD)/libcommon.a
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
 endef

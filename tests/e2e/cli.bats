@@ -20,10 +20,10 @@ teardown_file () {
     rm -rf "$BAZAAR_DATA"
 }
 
-#   Every program the Makefile builds.
+#   Every program the Makefile builds: <dir>/<name>_main.c and the test-only tests/tools/.
 programs () {
     local main
-    for main in "$E2E_REPO"/*/*_main.c; do
+    for main in "$E2E_REPO"/*/*_main.c "$E2E_REPO"/tests/tools/*_main.c; do
         main=${main##*/}
         echo "bazaar-${main%_main.c}"
     done
