@@ -9,6 +9,7 @@
 #include "bz_msg.h"
 #include "bz_security.h"
 #include "bz_socket.h"
+#include "bz_stream.h"
 #include "frontend_feed.h"
 #include "frontend_live.h"
 
@@ -35,43 +36,11 @@ frontend_feed_reason (frontend_flush_reason_t reason)
 }
 
 //  --------------------------------------------------------------------------
-//  The stream's position
-
-frontend_stream_event_t
-frontend_stream_accept (frontend_stream_t *self, const char *publisher, int64_t seq, int64_t now)
-{
-    assert (self && publisher);
-    frontend_stream_event_t event;
-    if (*self->publisher && strcmp (self->publisher, publisher))
-        event = FRONTEND_STREAM_NEW_PUBLISHER;
-    else
-    if (!self->live)
-        event = FRONTEND_STREAM_JOINED;
-    else
-        event = seq == self->next_seq? FRONTEND_STREAM_IN_ORDER: FRONTEND_STREAM_GAP;
-    snprintf (self->publisher, sizeof self->publisher, "%s", publisher);
-    self->next_seq = seq + 1;
-    self->heard_at = now;
-    self->live = true;
-    return event;
-}
-
-bool
-frontend_stream_expire (frontend_stream_t *self, int64_t now, int64_t limit_ms)
-{
-    assert (self);
-    if (!self->live || now - self->heard_at <= limit_ms)
-        return false;
-    self->live = false;
-    return true;
-}
-
-//  --------------------------------------------------------------------------
 //  The actor
 
 typedef struct {
     frontend_feed_t *feed;
-    frontend_stream_t stream;
+    bz_stream_t stream;
     zsock_t *subscriber;
     int64_t warned_at;                  //  malformed messages are logged once a second
     int64_t redial_at;                  //  while the stream is not live: next redial
@@ -134,12 +103,12 @@ s_on_message (feed_state_t *state, zmsg_t *message)
         return;
     }
     bool was_live = state->stream.live;
-    switch (frontend_stream_accept (&state->stream, msg.publisher, msg.seq, zclock_mono ())) {
-        case FRONTEND_STREAM_NEW_PUBLISHER:
+    switch (bz_stream_accept (&state->stream, msg.publisher, msg.seq, zclock_mono ())) {
+        case BZ_STREAM_NEW_PUBLISHER:
             zsys_info ("frontend: catalog stream has a new publisher %s: cache flushed", msg.publisher);
             s_flush (state, FRONTEND_FLUSH_PUBLISHER);
             break;
-        case FRONTEND_STREAM_GAP:
+        case BZ_STREAM_GAP:
             zsys_info ("frontend: catalog stream gap before seq %" PRId64 ": cache flushed", msg.seq);
             s_flush (state, FRONTEND_FLUSH_GAP);
             break;
@@ -164,7 +133,7 @@ s_on_message (feed_state_t *state, zmsg_t *message)
 static void
 s_expire (feed_state_t *state)
 {
-    if (frontend_stream_expire (&state->stream, zclock_mono (), state->feed->limit_ms)) {
+    if (bz_stream_expire (&state->stream, zclock_mono (), state->feed->limit_ms)) {
         zsys_info ("frontend: catalog stream silent for %" PRId64 " ms: cache off until it resumes",
                    state->feed->limit_ms);
         frontend_cache_set_healthy (state->feed->cache, false);

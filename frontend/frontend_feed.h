@@ -19,29 +19,6 @@ typedef enum {
     FRONTEND_FLUSH_REASONS
 } frontend_flush_reason_t;
 
-//  The stream's position, kept by the feed; pure, so unit-tested.
-typedef struct {
-    char publisher [41];        //  last publisher heard, "" before the first message
-    int64_t next_seq;           //  the seq expected next
-    int64_t heard_at;           //  clock of the last message, ms
-    bool live;                  //  heard within the liveness limit, in sequence
-} frontend_stream_t;
-
-typedef enum {
-    FRONTEND_STREAM_IN_ORDER,   //  the expected seq from the known publisher
-    FRONTEND_STREAM_JOINED,     //  first message after start or silence, same publisher
-    FRONTEND_STREAM_GAP,        //  seq is not the one expected
-    FRONTEND_STREAM_NEW_PUBLISHER
-} frontend_stream_event_t;
-
-//  Records a message (publisher, seq) heard at now and says how it fits the stream.
-//  After any event the stream is live and expects seq + 1.
-frontend_stream_event_t frontend_stream_accept (frontend_stream_t *self, const char *publisher,
-                                                int64_t seq, int64_t now);
-
-//  True once, when a live stream has been silent for more than limit_ms at now; the
-//  stream is then not live until the next message.
-bool frontend_stream_expire (frontend_stream_t *self, int64_t now, int64_t limit_ms);
 
 typedef struct _frontend_feed_t frontend_feed_t;
 

@@ -6,6 +6,7 @@
 #include "bz_msg.h"
 #include "bz_security.h"
 #include "bz_socket.h"
+#include "bz_stream.h"
 
 #define APPLY_MAX       4096    //  orders a follower applies in one transaction
 #define SINCE_MAX       1000    //  orders in one catch-up answer
@@ -35,8 +36,7 @@ struct _order_sync_t {
     int64_t epoch_seen;
     int leader;                 //  as a follower: whose stream we apply (0: none)
     int64_t leader_epoch;
-    char leader_publisher [41];
-    int64_t leader_seq;
+    bz_stream_t leader_stream;  //  the leader's REPLICATE stream, as we heard it
     int heartbeat_ms, liveness, retry_ms;
     int64_t stream_at;          //  when a peer's stream was last heard on our SUB
     int64_t sub_redial_at;      //  a follower hearing no stream: when the SUB is next redialled
@@ -260,17 +260,13 @@ s_follow_one (order_sync_t *self, zmsg_t *msg, size_t *count, bool *behind)
         zsys_info ("order %d: following replica %d at epoch %" PRId64, self->id, (int) head.rank, head.epoch);
         self->leader = (int) head.rank;
         self->leader_epoch = head.epoch;
-        self->leader_publisher [0] = 0;
+        bz_stream_reset (&self->leader_stream);
         order_log_set_epoch (self->log, head.epoch);
     }
-    if (!streq (head.publisher, self->leader_publisher)) {
-        snprintf (self->leader_publisher, sizeof self->leader_publisher, "%s", head.publisher);
-        *behind = true;                             //  a new stream: check from the start
-    }
-    else
-    if (head.seq != self->leader_seq + 1)
-        *behind = true;                             //  PUB/SUB dropped something
-    self->leader_seq = head.seq;
+    //  A new stream (check from the start), or PUB/SUB dropped something.
+    if (bz_stream_accept (&self->leader_stream, head.publisher, head.seq, self->stream_at)
+        != BZ_STREAM_IN_ORDER)
+        *behind = true;
     if (!s_collect (self, msg, count))
         *behind = true;
     if (head.number > order_log_last (self->log) + 1 + (int64_t) *count)

@@ -1,5 +1,5 @@
-/*  test_frontend_cache: the frontend's LRU lookup cache (frontend_cache) and the
-    invalidation stream's sequence checks (frontend_stream_*). Run by scripts/run-tests. */
+/*  test_frontend_cache: the frontend's LRU lookup cache (frontend_cache) and the feed's
+    flush reasons. Run by scripts/run-tests.                                            */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -354,49 +354,12 @@ test_threads_never_serve_invalidated (void **state)
 }
 
 //  --------------------------------------------------------------------------
-//  The stream checks
+//  The feed's flush reasons (its stream checks are bz_stream's: test_bz_stream)
 
 static void
-test_stream_sequence (void **state)
+test_feed_reasons (void **state)
 {
     (void) state;
-    frontend_stream_t stream;
-    memset (&stream, 0, sizeof stream);
-    assert_int_equal (frontend_stream_accept (&stream, "P1", 40, 1000), FRONTEND_STREAM_JOINED);
-    assert_true (stream.live);
-    assert_int_equal (frontend_stream_accept (&stream, "P1", 41, 1100), FRONTEND_STREAM_IN_ORDER);
-    assert_int_equal (frontend_stream_accept (&stream, "P1", 42, 1200), FRONTEND_STREAM_IN_ORDER);
-    //  43 lost
-    assert_int_equal (frontend_stream_accept (&stream, "P1", 44, 1300), FRONTEND_STREAM_GAP);
-    assert_int_equal (frontend_stream_accept (&stream, "P1", 45, 1400), FRONTEND_STREAM_IN_ORDER);
-    //  A repeat or going back is not in order either
-    assert_int_equal (frontend_stream_accept (&stream, "P1", 45, 1400), FRONTEND_STREAM_GAP);
-    assert_int_equal (frontend_stream_accept (&stream, "P1", 46, 1400), FRONTEND_STREAM_IN_ORDER);
-    //  The catalog restarted: a new id, seq from 0
-    assert_int_equal (frontend_stream_accept (&stream, "P2", 0, 1500), FRONTEND_STREAM_NEW_PUBLISHER);
-    assert_int_equal (frontend_stream_accept (&stream, "P2", 1, 1600), FRONTEND_STREAM_IN_ORDER);
-    assert_int_equal (stream.next_seq, 2);
-    assert_string_equal (stream.publisher, "P2");
-}
-
-static void
-test_stream_silence (void **state)
-{
-    (void) state;
-    frontend_stream_t stream;
-    memset (&stream, 0, sizeof stream);
-    assert_false (frontend_stream_expire (&stream, 5000, 500));    //  never heard: not live
-    frontend_stream_accept (&stream, "P1", 0, 1000);
-    assert_false (frontend_stream_expire (&stream, 1500, 500));    //  exactly the limit
-    assert_true (frontend_stream_expire (&stream, 1501, 500));
-    assert_false (stream.live);
-    assert_false (frontend_stream_expire (&stream, 9000, 500));    //  once only
-    //  The same publisher resumes after silence: joined again, whatever its seq
-    assert_int_equal (frontend_stream_accept (&stream, "P1", 9, 9000), FRONTEND_STREAM_JOINED);
-    assert_true (frontend_stream_expire (&stream, 9600, 500));
-    //  ... and a new publisher after silence is still reported as one
-    assert_int_equal (frontend_stream_accept (&stream, "P3", 0, 9700), FRONTEND_STREAM_NEW_PUBLISHER);
-    assert_true (stream.live);
     assert_string_equal (frontend_feed_reason (FRONTEND_FLUSH_GAP), "gap");
     assert_string_equal (frontend_feed_reason (FRONTEND_FLUSH_REASONS), "other");
 }
@@ -415,8 +378,7 @@ main (void)
         cmocka_unit_test (test_bad_stores_refused),
         cmocka_unit_test (test_two_caches),
         cmocka_unit_test (test_threads_never_serve_invalidated),
-        cmocka_unit_test (test_stream_sequence),
-        cmocka_unit_test (test_stream_silence),
+        cmocka_unit_test (test_feed_reasons),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
