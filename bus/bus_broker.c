@@ -344,11 +344,9 @@ s_reply_client (bus_broker_t *self, zframe_t *client, const char *service, zfram
 {
     zmsg_t *msg = *body_p;
     *body_p = NULL;
-    zmsg_prepend (msg, &(zframe_t *) { zframe_dup (reqid) });
-    zmsg_pushstr (msg, service);
-    zmsg_pushstr (msg, BZ_CLIENT_PROTO);
-    zmsg_pushmem (msg, "", 0);
-    s_route (self, client, &msg);       //  a client that left is no loss
+    if (bz_bus_wrap_client (msg, service, zframe_data (reqid), zframe_size (reqid)) == 0)
+        s_route (self, client, &msg);   //  a client that left is no loss
+    zmsg_destroy (&msg);
 }
 
 static void
@@ -365,9 +363,7 @@ s_send_worker (bus_broker_t *self, worker_t *worker, const char *command, zmsg_t
 {
     if (!msg)
         msg = zmsg_new ();
-    zmsg_pushstr (msg, command);
-    zmsg_pushstr (msg, BZ_WORKER_PROTO);
-    zmsg_pushmem (msg, "", 0);
+    bz_bus_wrap_worker (msg, command);
     s_route (self, worker->address, &msg);
 }
 
@@ -490,19 +486,16 @@ s_dispatch (bus_broker_t *self, service_t *service)
 }
 
 static void
-s_client_request (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
+s_client_request (bus_broker_t *self, zframe_t *sender, const bz_envelope_t *envelope, zmsg_t *msg)
 {
-    char *name = zmsg_popstr (msg);
-    zframe_t *reqid = zmsg_pop (msg);
-    request_t request = { sender, reqid, msg, 0 };
-    if (!name || !*name || strlen (name) > BZ_SERVICE_MAX || !reqid
-    ||  zframe_size (reqid) == 0 || zframe_size (reqid) > BZ_REQID_MAX || zmsg_size (msg) == 0) {
-        zsys_warning ("bus: dropped a malformed client request");
+    const char *name = envelope->service;
+    if (zmsg_size (msg) == 0) {
+        zsys_warning ("bus: dropped a client request with no body");
         bz_metrics_add (self->metrics, self->dropped_id, 1);
-        zframe_destroy (&reqid);
-        zstr_free (&name);
         return;
     }
+    zframe_t *reqid = zframe_new (envelope->reqid, envelope->reqid_size);
+    request_t request = { sender, reqid, msg, 0 };
     if (streq (name, BZ_SERVICE_METRICS)) {
         zmsg_t *body = s_metrics_reply (self);
         s_reply_client (self, sender, name, reqid, &body);
@@ -533,7 +526,6 @@ s_client_request (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
         }
     }
     zframe_destroy (&reqid);
-    zstr_free (&name);
 }
 
 static worker_t *
@@ -655,34 +647,33 @@ s_worker_heartbeat (bus_broker_t *self, worker_t *worker, zmsg_t *msg)
 }
 
 static void
-s_worker_message (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
+s_worker_message (bus_broker_t *self, zframe_t *sender, const char *command, zmsg_t *msg)
 {
-    char *command = zmsg_popstr (msg);
     char identity [2 * 255 + 1];
     s_hex (identity, zframe_data (sender), zframe_size (sender));
     worker_t *worker = (worker_t *) zhashx_lookup (self->workers, identity);
     if (worker)
         worker->expires = zclock_mono () + (int64_t) self->heartbeat_ms * self->liveness;
-    if (command && streq (command, BZ_READY))
+    if (streq (command, BZ_READY))
         s_worker_ready (self, sender, identity, worker, msg);
     else
-    if (command && streq (command, BZ_REPLY) && worker) {
+    if (streq (command, BZ_REPLY) && worker) {
         s_worker_reply (self, worker, msg);
         msg = NULL;
     }
     else
-    if (command && streq (command, BZ_DISCONNECT)) {
+    if (streq (command, BZ_DISCONNECT)) {
         if (worker)
             s_worker_delete (self, worker, true);
     }
     else
-    if (command && streq (command, BZ_HEARTBEAT) && worker)
+    if (streq (command, BZ_HEARTBEAT) && worker)
         s_worker_heartbeat (self, worker, msg);
     else
-    if (command && streq (command, BZ_METRICS) && worker)
+    if (streq (command, BZ_METRICS) && worker)
         s_worker_metrics (self, worker, &msg);
     else
-    if (command && (streq (command, BZ_HEARTBEAT) || streq (command, BZ_REPLY))) {
+    if (streq (command, BZ_HEARTBEAT) || streq (command, BZ_REPLY)) {
         if (!worker) {                  //  it thinks it is registered: we restarted
             worker_t stranger = { .address = sender };
             s_send_worker (self, &stranger, BZ_DISCONNECT, NULL);
@@ -690,33 +681,27 @@ s_worker_message (bus_broker_t *self, zframe_t *sender, zmsg_t *msg)
     }
     else
         zsys_warning ("bus: dropped an unknown worker command");
-    zstr_free (&command);
     zmsg_destroy (&msg);
 }
 
 static void
 s_handle (bus_broker_t *self, zmsg_t *msg)
 {
-    zframe_t *sender = zmsg_pop (msg), *empty = zmsg_pop (msg);
-    char *proto = zmsg_popstr (msg);
-    if (!sender || zframe_size (sender) > 255 || !empty || zframe_size (empty) != 0 || !proto
+    zframe_t *sender = zmsg_pop (msg);
+    bz_envelope_t envelope;
+    if (!sender || zframe_size (sender) > 255 || bz_bus_unwrap (msg, &envelope)
     ||  zmsg_size (msg) > FRAMES_MAX) {
         zsys_warning ("bus: dropped a malformed message");
         bz_metrics_add (self->metrics, self->dropped_id, 1);
     }
     else
-    if (streq (proto, BZ_CLIENT_PROTO))
-        s_client_request (self, sender, msg);
-    else
-    if (streq (proto, BZ_WORKER_PROTO)) {
-        s_worker_message (self, sender, msg);
+    if (envelope.client)
+        s_client_request (self, sender, &envelope, msg);
+    else {
+        s_worker_message (self, sender, envelope.command, msg);
         msg = NULL;
     }
-    else
-        zsys_warning ("bus: dropped a message with an unknown protocol");
     zframe_destroy (&sender);
-    zframe_destroy (&empty);
-    zstr_free (&proto);
     zmsg_destroy (&msg);
 }
 

@@ -225,7 +225,7 @@ s_send_try (lane_t *lane, uint32_t index, int64_t now)
     if (slot->try_deadline < lane->next_expiry)
         lane->next_expiry = slot->try_deadline;
     zmsg_t *msg = zmsg_dup (slot->call->request);
-    if (!msg || bz_client_wrap (msg, slot->call->service, &slot->id, sizeof slot->id))
+    if (!msg || bz_bus_wrap_client (msg, slot->call->service, &slot->id, sizeof slot->id))
         zmsg_destroy (&msg);
     else
     if (zmsg_send (&msg, lane->socket)) {
@@ -374,14 +374,17 @@ s_receive (lane_t *lane, int64_t now)
         if (!msg)
             break;
         lane->heard_at = now;
-        char service [BZ_SERVICE_MAX + 1];
-        uint64_t id;
+        bz_envelope_t envelope;
+        uint64_t id = 0;
         uint32_t index = 0;
-        bool valid = bz_client_unwrap (msg, service, sizeof service, &id, sizeof id) == 0;
+        bool valid = bz_bus_unwrap (msg, &envelope) == 0 && envelope.client
+                  && envelope.reqid_size == sizeof id;
         if (valid) {
+            memcpy (&id, envelope.reqid, sizeof id);
             index = (uint32_t) (id & 0xFFFFFFFFu);
             valid = index < lane->bus->slot_count && lane->slots [index].call
-                 && lane->slots [index].id == id && streq (service, lane->slots [index].call->service);
+                 && lane->slots [index].id == id
+                 && streq (envelope.service, lane->slots [index].call->service);
         }
         if (!valid) {                   //  a reply to a request already ended, or garbage
             zmsg_destroy (&msg);

@@ -17,13 +17,6 @@ struct _bz_client_t {
     byte reqid [sizeof (uint64_t)];
 };
 
-//  True if frame holds exactly size bytes equal to data.
-static bool
-s_frame_is (zframe_t *frame, const void *data, size_t size)
-{
-    return frame && zframe_size (frame) == size && memcmp (zframe_data (frame), data, size) == 0;
-}
-
 zsock_t *
 bz_client_dealer (const char *endpoint, bz_security_t *security, int max_frame)
 {
@@ -51,40 +44,6 @@ static zsock_t *
 s_connect (bz_client_t *self)
 {
     return bz_client_dealer (self->endpoint, self->security, self->max_frame);
-}
-
-int
-bz_client_wrap (zmsg_t *msg, const char *service, const void *reqid, size_t size)
-{
-    assert (msg && service && reqid);
-    if (strlen (service) > BZ_SERVICE_MAX || size == 0 || size > BZ_REQID_MAX)
-        return -1;
-    if (zmsg_pushmem (msg, reqid, size) || zmsg_pushstr (msg, service)
-    ||  zmsg_pushstr (msg, BZ_CLIENT_PROTO) || zmsg_pushmem (msg, "", 0))
-        return -1;
-    return 0;
-}
-
-int
-bz_client_unwrap (zmsg_t *msg, char *service, size_t service_size, void *reqid, size_t size)
-{
-    assert (msg && service && reqid);
-    zframe_t *empty = zmsg_pop (msg), *proto = zmsg_pop (msg);
-    zframe_t *name = zmsg_pop (msg), *id = zmsg_pop (msg);
-    bool valid = s_frame_is (empty, "", 0)
-              && s_frame_is (proto, BZ_CLIENT_PROTO, strlen (BZ_CLIENT_PROTO))
-              && name && zframe_size (name) < service_size
-              && id && zframe_size (id) == size;
-    if (valid) {
-        memcpy (service, zframe_data (name), zframe_size (name));
-        service [zframe_size (name)] = 0;
-        memcpy (reqid, zframe_data (id), size);
-    }
-    zframe_destroy (&empty);
-    zframe_destroy (&proto);
-    zframe_destroy (&name);
-    zframe_destroy (&id);
-    return valid? 0: -1;
 }
 
 bz_client_t *
@@ -124,7 +83,7 @@ bz_client_send (bz_client_t *self, const char *service, zmsg_t **request_p)
     uint64_t sequence = ++self->sequence;
     memcpy (self->reqid, &sequence, sizeof self->reqid);
     snprintf (self->service, sizeof self->service, "%s", service);
-    if (!self->socket || bz_client_wrap (msg, service, self->reqid, sizeof self->reqid)) {
+    if (!self->socket || bz_bus_wrap_client (msg, service, self->reqid, sizeof self->reqid)) {
         zmsg_destroy (&msg);
         return -1;
     }
@@ -140,11 +99,11 @@ bz_client_recv (bz_client_t *self)
     zmsg_t *msg = self->socket? zmsg_recv (self->socket): NULL;
     if (!msg)
         return NULL;
-    char service [BZ_SERVICE_MAX + 1];
-    byte reqid [sizeof self->reqid];
-    bool mine = bz_client_unwrap (msg, service, sizeof service, reqid, sizeof reqid) == 0
-             && streq (service, self->service)
-             && memcmp (reqid, self->reqid, sizeof reqid) == 0;
+    bz_envelope_t envelope;
+    bool mine = bz_bus_unwrap (msg, &envelope) == 0 && envelope.client
+             && streq (envelope.service, self->service)
+             && envelope.reqid_size == sizeof self->reqid
+             && memcmp (envelope.reqid, self->reqid, sizeof self->reqid) == 0;
     if (!mine)
         zmsg_destroy (&msg);
     else

@@ -31,16 +31,11 @@ zmsg_t *bz_client_recv (bz_client_t *self);
 zsock_t *bz_client_socket (bz_client_t *self);
 void bz_client_reset (bz_client_t *self);
 
-//  The pieces for a client that multiplexes many requests on one socket (the frontend's
-//  frontend_bus). dealer opens a DEALER to the broker as every bus client does (linger 0,
-//  max_frame, security applied); NULL on failure. wrap puts the client envelope before
-//  the body frames of msg ("" BZC1 service reqid); -1 when service or reqid (1..
-//  BZ_REQID_MAX bytes) is too long. unwrap takes the envelope off a reply, copying the
-//  service name and a reqid of exactly size bytes out; -1 when it is not a well-formed
-//  reply envelope (the frames are consumed either way).
+//  For a client that multiplexes many requests on one socket (the frontend's
+//  frontend_bus): opens a DEALER to the broker as every bus client does (linger 0,
+//  max_frame, security applied); NULL on failure. Its messages carry the client
+//  envelope of bz_bus.h.
 zsock_t *bz_client_dealer (const char *endpoint, bz_security_t *security, int max_frame);
-int bz_client_wrap (zmsg_t *msg, const char *service, const void *reqid, size_t size);
-int bz_client_unwrap (zmsg_t *msg, char *service, size_t service_size, void *reqid, size_t size);
 
 //  Number of tries that timed out since the client was made (for /metrics).
 uint64_t bz_client_retries (bz_client_t *self);

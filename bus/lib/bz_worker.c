@@ -48,9 +48,7 @@ s_send (bz_worker_t *self, const char *command, zmsg_t *msg)
 {
     if (!msg)
         msg = zmsg_new ();
-    zmsg_pushstr (msg, command);
-    zmsg_pushstr (msg, BZ_WORKER_PROTO);
-    zmsg_pushmem (msg, "", 0);
+    bz_bus_wrap_worker (msg, command);
     if (zmsg_send (&msg, self->socket))
         zmsg_destroy (&msg);
     self->heartbeat_at = zclock_mono () + self->heartbeat_ms;
@@ -166,8 +164,9 @@ bz_worker_recv (bz_worker_t *self)
         return NULL;
     self->broker_expires = zclock_mono () + (int64_t) self->heartbeat_ms * self->liveness;
     bz_request_t *request = NULL;
-    char *empty = zmsg_popstr (msg), *proto = zmsg_popstr (msg), *command = zmsg_popstr (msg);
-    if (!empty || *empty || !proto || !streq (proto, BZ_WORKER_PROTO) || !command)
+    bz_envelope_t envelope;
+    const char *command = envelope.command;
+    if (bz_bus_unwrap (msg, &envelope) || envelope.client)
         zsys_warning ("worker %s: dropped a malformed message from the broker", self->service);
     else
     if (streq (command, BZ_REQUEST) && zmsg_size (msg) >= 3) {
@@ -197,9 +196,6 @@ bz_worker_recv (bz_worker_t *self)
     else
     if (!streq (command, BZ_HEARTBEAT))
         zsys_warning ("worker %s: dropped an unknown command from the broker", self->service);
-    zstr_free (&empty);
-    zstr_free (&proto);
-    zstr_free (&command);
     zmsg_destroy (&msg);
     return request;
 }
