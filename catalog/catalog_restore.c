@@ -171,7 +171,8 @@ s_build (const char *path, const char *csv_path, const log_copy_t *log, int64_t 
     int rc = 0;
     for (size_t first = 0; rc == 0 && first < log->count; first += CATALOG_BATCH_MAX) {
         size_t count = log->count - first < CATALOG_BATCH_MAX? log->count - first: CATALOG_BATCH_MAX;
-        rc = catalog_store_apply_batch (store, epoch, (int64_t) first, log->orders + first,
+        int64_t seq = (int64_t) (first / CATALOG_BATCH_MAX + 1);
+        rc = catalog_store_apply_batch (store, epoch, seq, (int64_t) first, log->orders + first,
                                         count, results) == CATALOG_APPLIED? 0: -1;
         for (size_t i = 0; rc == 0 && i < count; i++)
             if (results [i].code != 200 || results [i].known
@@ -181,7 +182,7 @@ s_build (const char *path, const char *csv_path, const log_copy_t *log, int64_t 
                 rc = -1;
             }
     }
-    if (rc == 0 && catalog_store_apply_batch (store, epoch, 0, NULL, 0, NULL) != CATALOG_APPLIED)
+    if (rc == 0 && catalog_store_apply_batch (store, epoch, 0, 0, NULL, 0, NULL) != CATALOG_APPLIED)
         rc = -1;
     free (results);
     catalog_store_destroy (&store);

@@ -285,14 +285,15 @@ s_append_results (catalog_server_t *self, size_t count, zmsg_t *reply)
 }
 
 //  A refused batch and a fence are answered with where the catalog stands, so the
-//  leader can resume or learn that it was replaced: BATCH{highest epoch seen, next
-//  number, count=0}.
+//  leader can resume or learn that it was replaced: BATCH{highest epoch seen, the last
+//  batch applied at it, next number, count=0}.
 static void
 s_append_position (catalog_server_t *self, zmsg_t *reply, bool refused)
 {
     bz_msg_t msg;
     bz_msg_init (&msg, BZ_MSG_BATCH);
     msg.epoch = catalog_store_epoch (self->store);
+    msg.seq = catalog_store_seq (self->store);
     msg.number = catalog_store_last_number (self->store) + 1;
     msg.count = 0;
     s_append (reply, &msg);
@@ -300,7 +301,7 @@ s_append_position (catalog_server_t *self, zmsg_t *reply, bool refused)
         zsys_info ("catalog: batch refused: %s", catalog_store_error (self->store));
 }
 
-//  Applies a batch (count 0 only fences the epoch, whatever its number); on commit its
+//  Applies a batch (count 0 only fences the epoch); on commit its
 //  invalidations wait in self->results for publish().
 static void
 s_handle_batch (catalog_server_t *self, const bz_msg_t *request, zmsg_t *body, zmsg_t *reply)
@@ -312,8 +313,8 @@ s_handle_batch (catalog_server_t *self, const bz_msg_t *request, zmsg_t *body, z
         return;
     }
     int64_t started = zclock_usecs ();
-    int status = catalog_store_apply_batch (self->store, request->epoch, request->number,
-                                            self->orders, count, self->results);
+    int status = catalog_store_apply_batch (self->store, request->epoch, request->seq,
+                                            request->number, self->orders, count, self->results);
     if (self->metrics) {
         bz_metrics_observe (self->metrics, self->commit_id, (double) (zclock_usecs () - started) / 1e6);
         bz_metrics_add (self->metrics, self->batches_id, 1);

@@ -15,8 +15,9 @@ struct _catalog_store_t {
     size_t count;
     int64_t last_number;            //  -1 when no trade was applied
     int64_t epoch;                  //  highest epoch seen
+    int64_t seq;                    //  the last batch applied at that epoch (0: none yet)
     sqlite3_stmt *begin, *commit, *rollback;
-    sqlite3_stmt *update_stock, *insert_trade, *set_epoch, *select_since, *find_key;
+    sqlite3_stmt *update_stock, *insert_trade, *set_epoch, *set_seq, *select_since, *find_key;
     char error [256];
 };
 
@@ -71,7 +72,7 @@ catalog_store_destroy (catalog_store_t **self_p)
     if (!self)
         return;
     sqlite3_stmt *statements [] = { self->begin, self->commit, self->rollback,
-        self->update_stock, self->insert_trade, self->set_epoch, self->select_since,
+        self->update_stock, self->insert_trade, self->set_epoch, self->set_seq, self->select_since,
         self->find_key };
     for (size_t i = 0; i < sizeof statements / sizeof statements [0]; i++)
         sqlite3_finalize (statements [i]);
@@ -147,6 +148,8 @@ s_prepare_all (catalog_store_t *self)
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
         || s_prepare (self, &self->set_epoch,
                       "INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch', ?1)")
+        || s_prepare (self, &self->set_seq,
+                      "INSERT OR REPLACE INTO meta (key, value) VALUES ('seq', ?1)")
         || s_prepare (self, &self->select_since,
                       "SELECT number, name, side, quantity, key, epoch FROM trades"
                       " WHERE number >= ?1 ORDER BY number LIMIT ?2")
@@ -184,7 +187,8 @@ static int
 s_load_meta (catalog_store_t *self)
 {
     return s_query_int (self, "SELECT MAX(number) FROM trades", -1, &self->last_number)
-        || s_query_int (self, "SELECT value FROM meta WHERE key = 'epoch'", 0, &self->epoch);
+        || s_query_int (self, "SELECT value FROM meta WHERE key = 'epoch'", 0, &self->epoch)
+        || s_query_int (self, "SELECT value FROM meta WHERE key = 'seq'", 0, &self->seq);
 }
 
 //  --------------------------------------------------------------------------
@@ -274,6 +278,13 @@ catalog_store_epoch (catalog_store_t *self)
 {
     assert (self);
     return self->epoch;
+}
+
+int64_t
+catalog_store_seq (catalog_store_t *self)
+{
+    assert (self);
+    return self->seq;
 }
 
 const char *
@@ -533,24 +544,31 @@ s_apply_order (catalog_store_t *self, int64_t epoch, const catalog_order_t *orde
 
 //  A stale epoch first: that is what the refused leader most needs to hear.
 static int
-s_refuse (catalog_store_t *self, int64_t epoch, int64_t first_number, size_t count)
+s_refuse (catalog_store_t *self, int64_t epoch, int64_t seq, int64_t min_number, size_t count)
 {
+    int64_t expected = epoch == self->epoch? self->seq + 1: 1;
     if (epoch < self->epoch)
         snprintf (self->error, sizeof self->error,
                   "stale epoch %" PRId64 " (seen %" PRId64 ")", epoch, self->epoch);
     else
-    if (count > 0 && first_number != self->last_number + 1)
+    if (count > 0 && seq != expected)
         snprintf (self->error, sizeof self->error,
-                  "batch number %" PRId64 " is not the next (expected %" PRId64 ")",
-                  first_number, self->last_number + 1);
+                  "batch %" PRId64 " of epoch %" PRId64 " is not the next (expected %" PRId64 ")",
+                  seq, epoch, expected);
+    else
+    if (count > 0 && min_number > self->last_number + 1)
+        snprintf (self->error, sizeof self->error,
+                  "the leader's log holds trades up to %" PRId64 ", the catalog only up to %" PRId64,
+                  min_number - 1, self->last_number);
     else
         return 0;
     return -1;
 }
 
-//  Writes every order and the epoch inside the open transaction, then commits.
+//  Writes every order, the epoch and the batch's sequence inside the open transaction,
+//  then commits.
 static int
-s_apply_all (catalog_store_t *self, int64_t epoch, const catalog_order_t *orders,
+s_apply_all (catalog_store_t *self, int64_t epoch, int64_t seq, const catalog_order_t *orders,
              size_t count, catalog_result_t *results, int64_t *next)
 {
     for (size_t i = 0; i < count; i++)
@@ -561,23 +579,30 @@ s_apply_all (catalog_store_t *self, int64_t epoch, const catalog_order_t *orders
         if (s_step_done (self, self->set_epoch))
             return -1;
     }
+    if (epoch > self->epoch || count > 0) {
+        sqlite3_bind_int64 (self->set_seq, 1, count > 0? seq: 0);
+        if (s_step_done (self, self->set_seq))
+            return -1;
+    }
     return s_step_done (self, self->commit);
 }
 
 int
-catalog_store_apply_batch (catalog_store_t *self, int64_t epoch, int64_t first_number,
+catalog_store_apply_batch (catalog_store_t *self, int64_t epoch, int64_t seq, int64_t min_number,
                            const catalog_order_t *orders, size_t count,
                            catalog_result_t *results)
 {
     assert (self);
     assert (count == 0 || (orders && results));
     self->error [0] = 0;
-    if (s_refuse (self, epoch, first_number, count))
+    if (s_refuse (self, epoch, seq, min_number, count))
         return CATALOG_REFUSED;
+    if (count == 0 && epoch == self->epoch)
+        return CATALOG_APPLIED;                 //  our own fence again: nothing to write
     memcpy (self->backup, self->stocks, self->count * sizeof (catalog_stock_t));
-    int64_t next = self->last_number + 1;        //  = first_number unless a fence
+    int64_t next = self->last_number + 1;
     if (s_step_done (self, self->begin)
-    ||  s_apply_all (self, epoch, orders, count, results, &next)) {
+    ||  s_apply_all (self, epoch, seq, orders, count, results, &next)) {
         if (!sqlite3_get_autocommit (self->db))
             sqlite3_step (self->rollback), sqlite3_reset (self->rollback);
         memcpy (self->stocks, self->backup, self->count * sizeof (catalog_stock_t));
@@ -585,8 +610,8 @@ catalog_store_apply_batch (catalog_store_t *self, int64_t epoch, int64_t first_n
         return CATALOG_FAILED;
     }
     self->last_number = next - 1;
-    if (epoch > self->epoch)
-        self->epoch = epoch;
+    self->seq = count > 0? seq: 0;
+    self->epoch = epoch;
     return CATALOG_APPLIED;
 }
 

@@ -71,17 +71,23 @@ const catalog_stock_t *catalog_store_lookup (catalog_store_t *self, const char *
 const catalog_stock_t *catalog_store_list (catalog_store_t *self, size_t *count_p);
 
 //  Applies count orders in one transaction (results gets one entry per order) and
-//  returns CATALOG_APPLIED. Successful orders get numbers first_number, first_number+1...
-//  An order whose idempotency key already traded is not applied again: the same order
-//  is answered with its first number (known), another order with 422.
-//  Returns CATALOG_REFUSED with nothing changed when first_number is not one past the
-//  last applied trade or epoch is below the highest seen; CATALOG_FAILED with nothing
-//  changed (memory included) on a storage error. catalog_store_error says why.
-//  count 0 is a fence: first_number is ignored, and an epoch not below the highest
-//  seen becomes the highest (durably) and returns CATALOG_APPLIED.
-int catalog_store_apply_batch (catalog_store_t *self, int64_t epoch, int64_t first_number,
-                               const catalog_order_t *orders, size_t count,
-                               catalog_result_t *results);
+//  returns CATALOG_APPLIED. The catalog numbers the trades: successful orders get the
+//  numbers after the last applied trade, densely, in order. An order whose idempotency
+//  key already traded is not applied again: the same order is answered with its first
+//  number (known), another order with 422.
+//  A batch's place in its leader's stream is (epoch, seq): seq is 1 for the first batch
+//  of an epoch and rises by one per batch, so batches are applied in the order they were
+//  sent and none twice. min_number says the leader's log holds every trade below it.
+//  Returns CATALOG_REFUSED with nothing changed when epoch is below the highest seen,
+//  seq is not the next of its epoch, or min_number is beyond the next number (the
+//  catalog lost trades the leader holds); CATALOG_FAILED with nothing changed (memory
+//  included) on a storage error. catalog_store_error says why.
+//  count 0 is a fence: seq and min_number are ignored; an epoch above the highest seen
+//  becomes the highest, with no batch applied yet (durably); the highest itself changes
+//  nothing. Either returns CATALOG_APPLIED.
+int catalog_store_apply_batch (catalog_store_t *self, int64_t epoch, int64_t seq,
+                               int64_t min_number, const catalog_order_t *orders,
+                               size_t count, catalog_result_t *results);
 
 //  Copies the applied trades numbered number and above, ascending, into trades (at most
 //  max, capped at CATALOG_SINCE_MAX). Returns how many, or -1 on a storage error.
@@ -93,6 +99,9 @@ int64_t catalog_store_last_number (catalog_store_t *self);
 
 //  Highest order-leader epoch seen (0 when none).
 int64_t catalog_store_epoch (catalog_store_t *self);
+
+//  The last batch applied at that epoch (0: none yet).
+int64_t catalog_store_seq (catalog_store_t *self);
 
 //  Why the last refused or failed call went wrong ("" if none did).
 const char *catalog_store_error (catalog_store_t *self);

@@ -2,6 +2,7 @@
     (order_replica.h). No I/O here, and no clock but the event's.  */
 #include <assert.h>
 #include <stddef.h>
+#include <string.h>
 #include "order_replica.h"
 
 static const char *s_names [] = { "following", "fencing", "catching up", "leading", "aside" };
@@ -41,6 +42,7 @@ s_step_down (order_replica_t *self, replica_actions_t *out, const char *why)
     if (self->call != REPLICA_CALL_NONE) {
         out->flags |= REPLICA_DROP_CALL;
         self->call = REPLICA_CALL_NONE;
+        self->inflight = 0;
     }
     out->flags |= REPLICA_REFUSE_ALL;
     out->why = why;
@@ -130,6 +132,7 @@ s_follow_bus (order_replica_t *self, replica_actions_t *out, const replica_event
     if (now < self->calm_until)
         return;
     self->epoch = s_next_epoch (self, seen);
+    self->seq = 0;
     self->state = REPLICA_FENCING;
     self->fresh = false;
     self->leading_since = now;
@@ -148,7 +151,42 @@ s_call (order_replica_t *self, replica_actions_t *out, replica_call_t call, unsi
     out->epoch = self->epoch;
 }
 
-//  What to ask the catalog next, when nothing is there.
+//  One more batch in flight: the next of our epoch. Its deadline counts once it is the
+//  oldest; the catalog answers batches in the order they were sent.
+static void
+s_call_batch (order_replica_t *self, replica_actions_t *out, int64_t now)
+{
+    if (self->call != REPLICA_CALL_BATCH) {
+        self->call = REPLICA_CALL_BATCH;
+        self->inflight = 0;
+        self->deadline = now + self->retry_ms;
+    }
+    self->sent_at [self->inflight++] = now;
+    out->flags |= REPLICA_SEND_BATCH;
+    out->deadline = self->deadline;
+    out->epoch = self->epoch;
+    out->seq = ++self->seq;
+}
+
+//  Gives up every batch in flight (one was refused, timed out or answered wrongly):
+//  they go back in front of the queue, and the leader fences again at its own epoch,
+//  which tells it the last batch the catalog applied, then reconciles (SINCE) before it
+//  sends more. Nothing is lost or doubled: a batch the catalog did apply shows in SINCE,
+//  and the catalog takes a key once.
+static void
+s_drain (order_replica_t *self, replica_actions_t *out)
+{
+    out->flags |= REPLICA_DROP_CALL | REPLICA_REQUEUE_BATCH;
+    self->call = REPLICA_CALL_NONE;
+    self->inflight = 0;
+    self->fresh = false;
+    if (self->state == REPLICA_LEADING)
+        self->state = REPLICA_FENCING;
+}
+
+//  What to ask the catalog next. Batches pipeline: while leading, fresh and with no read
+//  waiting for a reconcile, another batch goes out as long as fewer than
+//  REPLICA_PIPELINE are in flight. A fence or a SINCE goes out only when nothing is.
 static void
 s_advance (order_replica_t *self, replica_actions_t *out, const replica_event_t *event)
 {
@@ -157,7 +195,15 @@ s_advance (order_replica_t *self, replica_actions_t *out, const replica_event_t 
         out->flags |= REPLICA_REFUSE_QUEUE;
         out->why_queue = "not the order leader, retry";
     }
-    if (self->call != REPLICA_CALL_NONE || now < self->calm_until || self->state == REPLICA_ASIDE)
+    if (now < self->calm_until || self->state == REPLICA_ASIDE)
+        return;
+    if (self->call == REPLICA_CALL_BATCH) {
+        if (self->state == REPLICA_LEADING && self->fresh && !event->reads
+        &&  event->pending && event->quorum && self->inflight < REPLICA_PIPELINE)
+            s_call_batch (self, out, now);
+        return;
+    }
+    if (self->call != REPLICA_CALL_NONE)
         return;
     if (self->state == REPLICA_FOLLOWING) {
         if (!self->fresh || event->reads)
@@ -177,7 +223,7 @@ s_advance (order_replica_t *self, replica_actions_t *out, const replica_event_t 
     self->state = REPLICA_LEADING;          //  fenced, caught up, reconciled: we serve
     if (event->pending) {
         if (event->quorum)
-            s_call (self, out, REPLICA_CALL_BATCH, REPLICA_SEND_BATCH, now);
+            s_call_batch (self, out, now);
         else
         if (now - self->leading_since > self->quorum_wait_ms) {
             out->flags |= REPLICA_REFUSE_ALL;
@@ -192,29 +238,43 @@ s_expire (order_replica_t *self, replica_actions_t *out, int64_t now)
 {
     if (self->call == REPLICA_CALL_NONE || now < self->deadline)
         return;
-    out->flags |= REPLICA_DROP_CALL;
-    if (self->call == REPLICA_CALL_BATCH)
-        out->flags |= REPLICA_REQUEUE_BATCH;
     out->log = "the catalog did not answer in time";
-    self->call = REPLICA_CALL_NONE;
-    self->fresh = false;
+    if (self->call == REPLICA_CALL_BATCH)
+        s_drain (self, out);
+    else {
+        out->flags |= REPLICA_DROP_CALL;
+        self->call = REPLICA_CALL_NONE;
+        self->fresh = false;
+    }
 }
 
-//  The answers from the catalog, each to the call it answers.
+//  The answers from the catalog, each to the call it answers (batches: the oldest).
 static void
 s_on_answer (order_replica_t *self, replica_actions_t *out, const replica_event_t *event)
 {
     int64_t now = event->now;
+    if (event->id == REPLICA_BATCH_LOGGED) {
+        self->inflight--;
+        memmove (self->sent_at, self->sent_at + 1, (size_t) self->inflight * sizeof self->sent_at [0]);
+        if (self->inflight > 0)
+            self->deadline = self->sent_at [0] + self->retry_ms;
+        else
+            self->call = REPLICA_CALL_NONE;
+        return;
+    }
     self->call = REPLICA_CALL_NONE;
     switch (event->id) {
         case REPLICA_FENCE_ANSWER:
-            //  Our own epoch back: fenced. A newer one: another leader fenced after us
-            //  (the next look at the bus steps down).
+            //  Our own epoch back: fenced, and its last batch is where we go on from. A
+            //  newer one: another leader fenced after us (the next look at the bus steps
+            //  down).
             if (event->epoch >= self->epoch && event->epoch > 0) {
                 if (event->epoch > self->catalog_epoch)
                     self->catalog_epoch = event->epoch;
-                if (event->epoch == self->epoch && self->state == REPLICA_FENCING)
+                if (event->epoch == self->epoch && self->state == REPLICA_FENCING) {
                     self->state = REPLICA_CATCHING_UP;
+                    self->seq = event->seq;
+                }
             }
             else {
                 out->log = "the catalog did not take our fence; trying again";
@@ -224,8 +284,7 @@ s_on_answer (order_replica_t *self, replica_actions_t *out, const replica_event_
         case REPLICA_BATCH_REFUSED:
             if (event->epoch > self->catalog_epoch)
                 self->catalog_epoch = event->epoch;
-            out->flags |= REPLICA_REQUEUE_BATCH;
-            self->fresh = false;
+            s_drain (self, out);
             //  A catalog behind our log cannot take a batch until it is restored:
             //  asking again at once would loop refuse, SINCE, batch.
             if (event->next <= event->last) {
@@ -234,8 +293,7 @@ s_on_answer (order_replica_t *self, replica_actions_t *out, const replica_event_
             }
             break;
         case REPLICA_BATCH_INVALID:
-            out->flags |= REPLICA_REQUEUE_BATCH;
-            self->fresh = false;
+            s_drain (self, out);
             break;
         case REPLICA_SINCE_ANSWER:
             if (event->more)
@@ -264,8 +322,9 @@ order_replica_step (order_replica_t *self, const replica_event_t *event)
             //  The catalog holds what we could not log: whoever leads next pulls it in,
             //  and so do we once our log takes writes. Never exit: a restart repeats it.
             if (self->call == REPLICA_CALL_BATCH) {
-                out.flags |= REPLICA_REQUEUE_BATCH;
+                out.flags |= REPLICA_REQUEUE_BATCH | REPLICA_DROP_CALL;
                 self->call = REPLICA_CALL_NONE;
+                self->inflight = 0;
             }
             s_withdraw (self, &out, REPLICA_LOG_FAILED, event->now);
             return out;

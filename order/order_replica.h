@@ -13,7 +13,9 @@
         FENCING       chosen by the bus: a new epoch recorded, the catalog being fenced
         CATCHING_UP   fenced: waits for a majority of replicas' catch-up answers and
                       reconciles with the catalog before the first batch
-        LEADING       sends batches while a majority acknowledges
+        LEADING       sends batches while a majority acknowledges, up to REPLICA_PIPELINE
+                      at a time; a batch refused or timed out sends it back to FENCING
+                      (the same epoch) to learn where the catalog stands
         ASIDE         off the bus: its log cannot be written, or no majority answers  */
 #ifndef ORDER_REPLICA_H
 #define ORDER_REPLICA_H
@@ -25,7 +27,9 @@ typedef enum {
     REPLICA_FOLLOWING, REPLICA_FENCING, REPLICA_CATCHING_UP, REPLICA_LEADING, REPLICA_ASIDE
 } replica_state_t;
 
-//  The one request the replica may have at the catalog at a time.
+//  What the replica has at the catalog: nothing, a fence, a SINCE, or up to
+//  REPLICA_PIPELINE batches (answered in the order they were sent).
+#define REPLICA_PIPELINE    4
 typedef enum { REPLICA_CALL_NONE, REPLICA_CALL_FENCE, REPLICA_CALL_SINCE, REPLICA_CALL_BATCH } replica_call_t;
 
 //  Why a replica is off the bus: it comes back when the cause is gone.
@@ -33,10 +37,10 @@ typedef enum { REPLICA_ON_BUS, REPLICA_LOG_FAILED, REPLICA_NO_MAJORITY } replica
 
 typedef enum {
     REPLICA_TICK,               //  time passed or something was observed: look again
-    REPLICA_FENCE_ANSWER,       //  the catalog's answer to our fence: .epoch (0: malformed)
-    REPLICA_BATCH_LOGGED,       //  the batch's trades are in our log (the server answered them)
-    REPLICA_BATCH_REFUSED,      //  the catalog refused the batch: .epoch, .next it expects
-    REPLICA_BATCH_INVALID,      //  an answer to the batch that we cannot trust
+    REPLICA_FENCE_ANSWER,       //  the catalog's answer to our fence: .epoch (0: malformed), .seq
+    REPLICA_BATCH_LOGGED,       //  the oldest batch's trades are in our log (the server answered them)
+    REPLICA_BATCH_REFUSED,      //  the catalog refused the oldest batch: .epoch, .next it expects
+    REPLICA_BATCH_INVALID,      //  an answer to the oldest batch that we cannot trust
     REPLICA_SINCE_ANSWER,       //  the catalog's trades were appended; .more: there are more
     REPLICA_SINCE_INVALID,      //  an answer to SINCE that we could not take in
     REPLICA_WRITE_FAILED,       //  our log refused a write (a full disk, an I/O error)
@@ -58,15 +62,16 @@ typedef struct {
     int64_t last;               //  our log's last number (-1: empty)
     //  Event data
     int64_t epoch;              //  FENCE_ANSWER, BATCH_REFUSED: the catalog's epoch
+    int64_t seq;                //  FENCE_ANSWER: the last batch the catalog applied at it
     int64_t next;               //  BATCH_REFUSED: the number the catalog expects
     bool more;                  //  SINCE_ANSWER: a full page, ask again
 } replica_event_t;
 
 //  Actions, carried out in this order.
 enum {
-    REPLICA_DROP_CALL      = 1 << 0,    //  forget the catalog request in flight (a late reply is dropped)
-    REPLICA_REQUEUE_BATCH  = 1 << 1,    //  the batch goes back in front of the queue
-    REPLICA_REFUSE_ALL     = 1 << 2,    //  answer 503 (.why) to the batch, the queue, the unacked, the reads
+    REPLICA_DROP_CALL      = 1 << 0,    //  forget every catalog request in flight (late replies are dropped)
+    REPLICA_REQUEUE_BATCH  = 1 << 1,    //  every batch in flight goes back in front of the queue
+    REPLICA_REFUSE_ALL     = 1 << 2,    //  answer 503 (.why) to the batches, the queue, the unacked, the reads
     REPLICA_REFUSE_QUEUE   = 1 << 3,    //  answer 503 (.why_queue) to the orders waiting for a batch
     REPLICA_LEAVE_BUS      = 1 << 4,    //  unregister from the bus
     REPLICA_RECORD_EPOCH   = 1 << 5,    //  write .epoch to our log (a failure: feed WRITE_FAILED)
@@ -76,13 +81,14 @@ enum {
     REPLICA_PROBE_LOG      = 1 << 9,    //  try a write to our log (success: feed LOG_WRITABLE)
     REPLICA_SEND_FENCE     = 1 << 10,   //  BATCH{.epoch, count 0} to the catalog
     REPLICA_SEND_SINCE     = 1 << 11,   //  SINCE{our last + 1} to the catalog
-    REPLICA_SEND_BATCH     = 1 << 12,   //  the next batch, at .epoch
+    REPLICA_SEND_BATCH     = 1 << 12,   //  the next batch, at .epoch with sequence .seq
     REPLICA_ANSWER_KNOWN   = 1 << 13    //  answer queued orders and reads our log now holds
 };
 
 typedef struct {
     unsigned flags;
     int64_t epoch;              //  RECORD_EPOCH, SEND_FENCE, SEND_BATCH
+    int64_t seq;                //  SEND_BATCH: its place in our epoch (1, 2, ...)
     const char *why;            //  REFUSE_ALL
     const char *why_queue;      //  REFUSE_QUEUE
     const char *log;            //  a line worth logging about this step, or NULL
@@ -93,7 +99,10 @@ typedef struct {
     int id;
     replica_state_t state;
     replica_call_t call;        //  at the catalog now
-    int64_t deadline;           //  of that call
+    int64_t deadline;           //  of that call (of the oldest batch)
+    int64_t sent_at [REPLICA_PIPELINE];     //  CALL_BATCH: when each batch in flight left, oldest first
+    int inflight;               //  CALL_BATCH: how many
+    int64_t seq;                //  the last batch sent at our epoch
     int64_t epoch;              //  ours: above every epoch we saw when we were chosen
     int64_t catalog_epoch;      //  the highest epoch the catalog told us of
     bool fresh;                 //  our log matches the catalog as of the last reconcile

@@ -1,12 +1,14 @@
 /*  order_server: the trade pipeline of the order leader, as one event loop.
-    Orders that arrive while a batch is at the catalog form the next batch (group commit).
+    Orders that arrive while batches are at the catalog form the next batch (group
+    commit); up to REPLICA_PIPELINE batches are in flight, answered in order.
 
-    Why it is safe (docs/atomicity.md has the whole argument): the catalog applies a
-    batch only if its first number is one past the catalog's last, and records every
-    applied trade with its idempotency key. So a number is never assigned twice, and
-    whenever this replica is unsure what happened (a timeout, a refused batch, a fresh
-    start) it pulls the trades it lacks from the catalog (SINCE) into its log and
-    answers the orders whose keys it finds there, instead of trading them again.
+    Why it is safe (docs/atomicity.md has the whole argument): the catalog numbers the
+    trades itself, applies a leader's batches only in the order they were sent (epoch,
+    sequence), and records every applied trade with its idempotency key, which trades
+    once. So a number is never assigned twice, and whenever this replica is unsure
+    what happened (a timeout, a refused batch, a fresh start) it pulls the trades it
+    lacks from the catalog (SINCE) into its log and answers the orders whose keys it
+    finds there, instead of trading them again.
     A new leader fences the catalog with its epoch before its first batch, and a
     leader that hears of a newer epoch anywhere steps down at once.
 
@@ -33,6 +35,7 @@ typedef struct {
     bz_msg_t order;
     zlistx_t *waiters;          //  bz_request_t
     int64_t number;             //  once logged: its number, answered when committed
+    int64_t seq;                //  at the catalog: the batch it went in
 } pending_t;
 
 struct _order_server_t {
@@ -42,7 +45,7 @@ struct _order_server_t {
     bz_client_t *catalog;       //  asynchronous: the loop keeps heartbeating meanwhile
     order_replica_t replica;    //  the state machine: role, epoch, the call at the catalog
     zlistx_t *pending;          //  pending_t waiting for the next batch
-    zlistx_t *batch;            //  pending_t at the catalog now
+    zlistx_t *batch;            //  pending_t at the catalog now, batch after batch
     zhashx_t *by_key;           //  key → pending_t, for both lists
     zlistx_t *reads;            //  ORDER_GET beyond our log, answered after reconciling
     zlistx_t *unacked;          //  pending_t logged here, waiting for a majority
@@ -281,18 +284,22 @@ s_send_fence (order_server_t *self, int64_t epoch)
     s_send_catalog_msg (self, &fence);
 }
 
+//  The next batch of our epoch: number says our log holds every trade below it (the
+//  catalog numbers the trades; a catalog behind that refuses).
 static void
-s_send_batch (order_server_t *self, int64_t epoch)
+s_send_batch (order_server_t *self, int64_t epoch, int64_t seq)
 {
     bz_metrics_add (self->metrics, self->m_batches, 1);
     bz_msg_t header;
     bz_msg_init (&header, BZ_MSG_BATCH);
     header.epoch = epoch;
+    header.seq = seq;
     header.number = order_log_last (self->log) + 1;
     zmsg_t *request = zmsg_new ();
     pending_t *pending;
     while (header.count < BATCH_MAX
        && (pending = (pending_t *) zlistx_detach (self->pending, NULL))) {
+        pending->seq = seq;
         zlistx_add_end (self->batch, pending);
         zmsg_append (request, &(zframe_t *) { bz_msg_encode (&pending->order) });
         header.count++;
@@ -301,8 +308,9 @@ s_send_batch (order_server_t *self, int64_t epoch)
     s_send_catalog (self, &request);
 }
 
-//  Puts the batch back in front of the queue: its fate is unknown or it was refused,
-//  and the next reconcile will tell which of its orders the catalog applied.
+//  Puts every batch in flight back in front of the queue, in order: their fate is
+//  unknown or one was refused, and the next reconcile tells which orders the catalog
+//  applied.
 static void
 s_requeue_batch (order_server_t *self)
 {
@@ -455,7 +463,7 @@ s_carry_out (order_server_t *self, const replica_actions_t *actions, replica_sta
     if (flags & REPLICA_SEND_SINCE)
         s_send_since (self);
     if (flags & REPLICA_SEND_BATCH)
-        s_send_batch (self, actions->epoch);
+        s_send_batch (self, actions->epoch, actions->seq);
     if (flags & REPLICA_ANSWER_KNOWN)
         s_answer_known (self);
     replica_state_t after = self->replica.state;
@@ -478,17 +486,22 @@ s_step (order_server_t *self, const replica_event_t *event)
     s_carry_out (self, &actions, before);
 }
 
-//  The catalog's answer to a batch: one result per order, or a refusal of the batch.
-//  Returns the event it makes.
+//  The catalog's answer to the oldest batch in flight: one result per order, or a
+//  refusal of the batch. Returns the event it makes.
 static replica_event_t
 s_on_batch_reply (order_server_t *self, zmsg_t *reply)
 {
-    size_t count = zlistx_size (self->batch);
+    size_t count = 0;
+    pending_t *first = (pending_t *) zlistx_first (self->batch);
+    for (pending_t *pending = first; pending && pending->seq == first->seq;
+         pending = (pending_t *) zlistx_next (self->batch))
+        count++;
     bz_msg_t *results = (bz_msg_t *) calloc (count + 1, sizeof (bz_msg_t));
     int decoded = s_decode_reply (reply, results, count + 1);
     if (decoded == 1 && results [0].id == BZ_MSG_BATCH) {
-        zsys_info ("order %d: catalog refused batch at %" PRId64 " (it expects %" PRId64 ", epoch %" PRId64 ")",
-                   self->id, order_log_last (self->log) + 1, results [0].number, results [0].epoch);
+        zsys_info ("order %d: catalog refused batch %" PRId64 " (it is at epoch %" PRId64 ", batch %" PRId64
+                   ", next number %" PRId64 ")", self->id, first? first->seq: 0, results [0].epoch,
+                   results [0].seq, results [0].number);
         replica_event_t refused = s_observe (self, REPLICA_BATCH_REFUSED);
         refused.epoch = results [0].epoch;
         refused.next = results [0].number;
@@ -588,6 +601,7 @@ s_on_fence_reply (order_server_t *self, zmsg_t *reply)
     int decoded = s_decode_reply (reply, &answer, 1);
     replica_event_t event = s_observe (self, REPLICA_FENCE_ANSWER);
     event.epoch = decoded == 1 && answer.id == BZ_MSG_BATCH? answer.epoch: 0;
+    event.seq = event.epoch? answer.seq: 0;
     return event;
 }
 

@@ -31,7 +31,7 @@
     M (LOOKUP,      F_name)                                   /* → STOCK | ERROR */ \
     M (LIST,        0)                                        /* → STOCK...     */  \
     M (STOCK,       F_name | F_price | F_quantity | F_volume)                       \
-    M (BATCH,       F_epoch | F_number | F_count)             /* + count ORDER  */  \
+    M (BATCH,       F_epoch | F_seq | F_number | F_count)     /* + count ORDER  */  \
     M (TRADED,      F_number | F_key)                         /* one per ORDER  */  \
     M (SINCE,       F_number | F_count)                       /* → RECORD...    */  \
     /*  order service  */                                                           \

@@ -99,14 +99,15 @@ s_assert_error (fixture_t *fix, zmsg_t *request, int64_t code)
     zmsg_destroy (&reply);
 }
 
-//  A refused batch is answered with one BATCH{epoch, next number, count=0} frame.
+//  A refused batch is answered with one BATCH{epoch, seq, next number, count=0} frame.
 static void
-s_assert_refused (fixture_t *fix, zmsg_t *request, int64_t epoch, int64_t next)
+s_assert_refused (fixture_t *fix, zmsg_t *request, int64_t epoch, int64_t seq, int64_t next)
 {
     zmsg_t *reply = s_handle (fix, request);
     assert_int_equal (zmsg_size (reply), 1);
     bz_msg_t batch = s_frame (reply, 0, BZ_MSG_BATCH);
     assert_int_equal (batch.epoch, epoch);
+    assert_int_equal (batch.seq, seq);
     assert_int_equal (batch.number, next);
     assert_int_equal (batch.count, 0);
     zmsg_destroy (&reply);
@@ -123,13 +124,14 @@ s_lookup (const char *name)
     return request;
 }
 
+//  BATCH{epoch, seq, number 0, count}: the leader's log holds nothing the catalog lacks.
 static zmsg_t *
-s_batch (int64_t epoch, int64_t number, int64_t count)
+s_batch (int64_t epoch, int64_t seq, int64_t count)
 {
     bz_msg_t msg;
     bz_msg_init (&msg, BZ_MSG_BATCH);
     msg.epoch = epoch;
-    msg.number = number;
+    msg.seq = seq;
     msg.count = count;
     zmsg_t *request = zmsg_new ();
     s_add (request, &msg);
@@ -214,7 +216,7 @@ static void
 test_batch_and_since (void **state)
 {
     fixture_t *fix = (fixture_t *) *state;
-    zmsg_t *request = s_batch (2, 0, 3);
+    zmsg_t *request = s_batch (2, 1, 3);
     s_add_order (request, "FishCo", "buy", 10, "k0");
     s_add_order (request, "FishCo", "buy", 1000, "k1");
     s_add_order (request, "BoarCo", "sell", 5, "k2");
@@ -228,24 +230,24 @@ test_batch_and_since (void **state)
     zmsg_destroy (&reply);
     catalog_server_publish (fix->server);
 
-    request = s_batch (2, 0, 1);                                     //  replayed: refused
+    request = s_batch (2, 1, 1);                                     //  replayed: refused
     s_add_order (request, "FishCo", "buy", 10, "k0");
-    s_assert_refused (fix, request, 2, 2);
-    request = s_batch (1, 2, 1);                                     //  stale epoch
+    s_assert_refused (fix, request, 2, 1, 2);
+    request = s_batch (1, 1, 1);                                     //  stale epoch
     s_add_order (request, "FishCo", "buy", 10, "k3");
-    s_assert_refused (fix, request, 2, 2);
+    s_assert_refused (fix, request, 2, 1, 2);
     assert_int_equal (catalog_store_lookup (fix->store, "FishCo")->quantity, 90);
-    //  A fence (count 0, any number) says where the catalog stands, raised or refused.
-    s_assert_refused (fix, s_batch (3, 7, 0), 3, 2);
+    //  A fence (count 0) says where the catalog stands, raised or refused.
+    s_assert_refused (fix, s_batch (3, 0, 0), 3, 0, 2);
     assert_int_equal (catalog_store_epoch (fix->store), 3);
-    s_assert_refused (fix, s_batch (1, 0, 0), 3, 2);
+    s_assert_refused (fix, s_batch (1, 0, 0), 3, 0, 2);
     assert_int_equal (catalog_store_epoch (fix->store), 3);
     request = s_batch (2, 2, 1);
     s_add_order (request, "FishCo", "buy", 10, "k3");
-    s_assert_refused (fix, request, 3, 2);
+    s_assert_refused (fix, request, 3, 0, 2);
     //  A key that traded, resent by any leader: its first number, nothing traded; the
     //  same key with another order: 422.
-    request = s_batch (3, 2, 2);
+    request = s_batch (3, 1, 2);
     s_add_order (request, "FishCo", "buy", 10, "k0");
     s_add_order (request, "FishCo", "buy", 11, "k2");
     reply = s_handle (fix, request);
@@ -313,7 +315,7 @@ s_join (fixture_t *fix, zsock_t *sub, int64_t *seq)
     while (!heard && number < 100) {
         char key [32];
         snprintf (key, sizeof key, "warm-up-%" PRId64, number);
-        zmsg_t *request = s_batch (0, number++, 1);
+        zmsg_t *request = s_batch (0, ++number, 1);
         s_add_order (request, "BoarCo", "sell", 1, key);
         zmsg_t *reply = s_handle (fix, request);
         zmsg_destroy (&reply);
@@ -336,7 +338,7 @@ test_invalidations_after_publish (void **state)
     zsock_set_rcvtimeo (sub, 200);
     int64_t seq = 0;
     int64_t number = s_join (fix, sub, &seq);
-    zmsg_t *request = s_batch (0, number, 3);
+    zmsg_t *request = s_batch (0, number + 1, 3);
     s_add_order (request, "GameStart", "buy", 10, "a");
     s_add_order (request, "GameStart", "hold", 10, "b");
     s_add_order (request, "GameStart", "buy", 20, "c");

@@ -116,7 +116,7 @@ test_batch_rules (void **state)
     };
     size_t count = sizeof orders / sizeof orders [0];
     catalog_result_t results [8];
-    assert_int_equal (catalog_store_apply_batch (fix->store, 1, 0, orders, count, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 1, 1, 0, orders, count, results),
                       CATALOG_APPLIED);
     int codes [] = { 200, 409, 200, 404, 400, 400, 400, 200 };
     for (size_t i = 0; i < count; i++)
@@ -145,12 +145,12 @@ test_batch_with_no_success_takes_no_number (void **state)
     fixture_t *fix = (fixture_t *) *state;
     catalog_order_t orders [] = { s_order ("NoSuchCo", "buy", 1, "a") };
     catalog_result_t results [1];
-    assert_int_equal (catalog_store_apply_batch (fix->store, 0, 0, orders, 1, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 0, 1, 0, orders, 1, results),
                       CATALOG_APPLIED);
     assert_int_equal (results [0].code, 404);
     assert_int_equal (catalog_store_last_number (fix->store), -1);
     orders [0] = s_order ("FishCo", "sell", 1, "b");
-    assert_int_equal (catalog_store_apply_batch (fix->store, 0, 0, orders, 1, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 0, 2, 0, orders, 1, results),
                       CATALOG_APPLIED);
     assert_int_equal (results [0].number, 0);
 }
@@ -166,30 +166,53 @@ s_assert_untouched (fixture_t *fix, int64_t last_number, int64_t epoch, int64_t 
 }
 
 static void
-test_refuses_wrong_number_and_stale_epoch (void **state)
+test_batches_in_sequence_and_stale_epoch (void **state)
 {
     fixture_t *fix = (fixture_t *) *state;
     catalog_order_t orders [] = { s_order ("FishCo", "buy", 10, "a") };
     catalog_result_t results [1];
-    assert_int_equal (catalog_store_apply_batch (fix->store, 5, 0, orders, 1, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 5, 1, 0, orders, 1, results),
                       CATALOG_APPLIED);
     //  A replay of the same batch (reply lost) and a gap are both refused.
-    assert_int_equal (catalog_store_apply_batch (fix->store, 5, 0, orders, 1, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 5, 1, 0, orders, 1, results),
                       CATALOG_REFUSED);
-    assert_non_null (strstr (catalog_store_error (fix->store), "expected 1"));
-    assert_int_equal (catalog_store_apply_batch (fix->store, 5, 2, orders, 1, results),
+    assert_non_null (strstr (catalog_store_error (fix->store), "expected 2"));
+    assert_int_equal (catalog_store_apply_batch (fix->store, 5, 3, 1, orders, 1, results),
                       CATALOG_REFUSED);
     s_assert_untouched (fix, 0, 5, 90);
-    //  A stale leader (epoch 4) cannot assign number 1; the same epoch can.
-    assert_int_equal (catalog_store_apply_batch (fix->store, 4, 1, orders, 1, results),
+    //  A stale leader (epoch 4) cannot apply a batch; the same epoch's next one can.
+    assert_int_equal (catalog_store_apply_batch (fix->store, 4, 2, 1, orders, 1, results),
                       CATALOG_REFUSED);
     assert_non_null (strstr (catalog_store_error (fix->store), "stale epoch"));
     s_assert_untouched (fix, 0, 5, 90);
     orders [0] = s_order ("FishCo", "buy", 10, "b");
-    assert_int_equal (catalog_store_apply_batch (fix->store, 5, 1, orders, 1, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 5, 2, 1, orders, 1, results),
                       CATALOG_APPLIED);
     assert_string_equal (catalog_store_error (fix->store), "");
     s_assert_untouched (fix, 1, 5, 80);
+    //  Pipelined: the leader sent batch 3 before it knew batch 2's numbers, so its
+    //  number is below the next; the catalog numbers it.
+    orders [0] = s_order ("FishCo", "buy", 10, "c");
+    assert_int_equal (catalog_store_apply_batch (fix->store, 5, 3, 1, orders, 1, results),
+                      CATALOG_APPLIED);
+    assert_int_equal (results [0].number, 2);
+    assert_int_equal (catalog_store_seq (fix->store), 3);
+    //  A leader whose log holds more than the catalog (a lost catalog) is refused.
+    orders [0] = s_order ("FishCo", "buy", 10, "d");
+    assert_int_equal (catalog_store_apply_batch (fix->store, 5, 4, 9, orders, 1, results),
+                      CATALOG_REFUSED);
+    assert_non_null (strstr (catalog_store_error (fix->store), "only up to 2"));
+    //  The sequence is durable, and a new epoch starts at batch 1 (its fence implied).
+    s_reopen (fix);
+    assert_int_equal (catalog_store_seq (fix->store), 3);
+    assert_int_equal (catalog_store_apply_batch (fix->store, 5, 3, 3, orders, 1, results),
+                      CATALOG_REFUSED);
+    assert_int_equal (catalog_store_apply_batch (fix->store, 21, 2, 3, orders, 1, results),
+                      CATALOG_REFUSED);
+    assert_int_equal (catalog_store_apply_batch (fix->store, 21, 1, 3, orders, 1, results),
+                      CATALOG_APPLIED);
+    assert_int_equal (catalog_store_epoch (fix->store), 21);
+    assert_int_equal (catalog_store_seq (fix->store), 1);
 }
 
 static void
@@ -199,7 +222,7 @@ test_survives_reopen_without_reimport (void **state)
     catalog_order_t orders [] = {
         s_order ("GameStart", "buy", 40, "x"), s_order ("BoarCo", "sell", 7, "y") };
     catalog_result_t results [2];
-    assert_int_equal (catalog_store_apply_batch (fix->store, 3, 0, orders, 2, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 3, 1, 0, orders, 2, results),
                       CATALOG_APPLIED);
     //  A CSV that changed (or went bad) after first start is never read again.
     s_write_file (fix->csv, "garbage\n");
@@ -212,11 +235,11 @@ test_survives_reopen_without_reimport (void **state)
     size_t count;
     catalog_store_list (fix->store, &count);
     assert_int_equal (count, 3);
-    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 2, orders, 2, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 1, 2, orders, 2, results),
                       CATALOG_REFUSED);
     orders [0] = s_order ("GameStart", "buy", 40, "x2");
     orders [1] = s_order ("BoarCo", "sell", 7, "y2");
-    assert_int_equal (catalog_store_apply_batch (fix->store, 3, 2, orders, 2, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 3, 2, 2, orders, 2, results),
                       CATALOG_APPLIED);
     assert_int_equal (results [0].number, 2);
 }
@@ -229,7 +252,7 @@ test_since (void **state)
         s_order ("FishCo", "buy", 1, "a"), s_order ("FishCo", "buy", 0, "bad"),
         s_order ("BoarCo", "sell", 2, "b"), s_order ("GameStart", "buy", 3, "c") };
     catalog_result_t results [4];
-    assert_int_equal (catalog_store_apply_batch (fix->store, 7, 0, orders, 4, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 7, 1, 0, orders, 4, results),
                       CATALOG_APPLIED);
     catalog_trade_t trades [5];
     assert_int_equal (catalog_store_since (fix->store, 1, trades, 5), 2);
@@ -251,7 +274,7 @@ static void
 test_empty_batch_records_epoch (void **state)
 {
     fixture_t *fix = (fixture_t *) *state;
-    assert_int_equal (catalog_store_apply_batch (fix->store, 9, 0, NULL, 0, NULL),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 9, 0, 0, NULL, 0, NULL),
                       CATALOG_APPLIED);
     assert_int_equal (catalog_store_epoch (fix->store), 9);
     s_reopen (fix);
@@ -273,14 +296,14 @@ test_storage_error_changes_nothing (void **state)
     catalog_order_t orders [] = {
         s_order ("FishCo", "buy", 10, "a"), s_order ("FishCo", "buy", 5, "boom") };
     catalog_result_t results [2];
-    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 0, orders, 2, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 1, 0, orders, 2, results),
                       CATALOG_FAILED);
     assert_non_null (strstr (catalog_store_error (fix->store), "boom"));
     s_assert_untouched (fix, -1, 0, 100);
     assert_int_equal (catalog_store_lookup (fix->store, "FishCo")->volume, 0);
     assert_int_equal (sqlite3_exec (db, "DROP TRIGGER boom", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close (db);
-    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 0, orders, 2, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 1, 0, orders, 2, results),
                       CATALOG_APPLIED);
     s_reopen (fix);
     s_assert_untouched (fix, 1, 2, 85);
@@ -297,7 +320,7 @@ test_known_key_returns_first_number (void **state)
         s_order ("FishCo", "buy", 10, "k"), s_order ("FishCo", "buy", 10, "k"),
         s_order ("BoarCo", "sell", 1, "other") };
     catalog_result_t results [3];
-    assert_int_equal (catalog_store_apply_batch (fix->store, 1, 0, orders, 3, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 1, 1, 0, orders, 3, results),
                       CATALOG_APPLIED);
     assert_int_equal (results [0].code, 200);
     assert_false (results [0].known);
@@ -307,13 +330,13 @@ test_known_key_returns_first_number (void **state)
     assert_int_equal (results [1].number, 0);
     assert_int_equal (results [2].number, 1);          //  no number was skipped
     //  A later batch at a newer epoch (another leader) resends the key.
-    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 2, orders, 1, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 1, 2, orders, 1, results),
                       CATALOG_APPLIED);
     assert_true (results [0].known);
     assert_int_equal (results [0].number, 0);
     s_assert_untouched (fix, 1, 2, 90);
     s_reopen (fix);                                     //  remembered across restarts
-    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 2, orders, 1, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 2, 2, orders, 1, results),
                       CATALOG_APPLIED);
     assert_true (results [0].known);
     assert_int_equal (results [0].number, 0);
@@ -328,12 +351,12 @@ test_key_reused_for_another_order (void **state)
     fixture_t *fix = (fixture_t *) *state;
     catalog_order_t first [] = { s_order ("FishCo", "buy", 10, "k") };
     catalog_result_t results [4];
-    assert_int_equal (catalog_store_apply_batch (fix->store, 1, 0, first, 1, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 1, 1, 0, first, 1, results),
                       CATALOG_APPLIED);
     catalog_order_t others [] = {
         s_order ("BoarCo", "buy", 10, "k"), s_order ("FishCo", "sell", 10, "k"),
         s_order ("FishCo", "buy", 11, "k"), s_order ("NoSuchCo", "buy", 1000, "k") };
-    assert_int_equal (catalog_store_apply_batch (fix->store, 1, 1, others, 4, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 1, 2, 1, others, 4, results),
                       CATALOG_APPLIED);
     for (int i = 0; i < 4; i++) {
         assert_int_equal (results [i].code, 422);
@@ -365,7 +388,7 @@ test_migration_adds_unique_key (void **state)
     assert_non_null (fix->store);
     catalog_order_t orders [] = { s_order ("FishCo", "buy", 1, "a") };
     catalog_result_t results [1];
-    assert_int_equal (catalog_store_apply_batch (fix->store, 1, 1, orders, 1, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 1, 1, 1, orders, 1, results),
                       CATALOG_APPLIED);
     assert_true (results [0].known);
     assert_int_equal (results [0].number, 0);
@@ -379,24 +402,29 @@ test_fence_ignores_number (void **state)
     fixture_t *fix = (fixture_t *) *state;
     catalog_order_t orders [] = { s_order ("FishCo", "buy", 1, "a") };
     catalog_result_t results [1];
-    assert_int_equal (catalog_store_apply_batch (fix->store, 3, 0, orders, 1, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 3, 1, 0, orders, 1, results),
                       CATALOG_APPLIED);
-    assert_int_equal (catalog_store_apply_batch (fix->store, 7, 42, NULL, 0, NULL),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 7, 0, 42, NULL, 0, NULL),
                       CATALOG_APPLIED);
     assert_int_equal (catalog_store_epoch (fix->store), 7);
-    assert_int_equal (catalog_store_apply_batch (fix->store, 6, 1, NULL, 0, NULL),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 6, 0, 1, NULL, 0, NULL),
                       CATALOG_REFUSED);
     assert_non_null (strstr (catalog_store_error (fix->store), "stale epoch"));
     //  The fenced-out leader's batch is refused, the fencing leader's applied.
-    assert_int_equal (catalog_store_apply_batch (fix->store, 3, 1, orders, 1, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 3, 2, 1, orders, 1, results),
                       CATALOG_REFUSED);
     orders [0] = s_order ("FishCo", "buy", 1, "b");
-    assert_int_equal (catalog_store_apply_batch (fix->store, 7, 1, orders, 1, results),
+    assert_int_equal (catalog_store_apply_batch (fix->store, 7, 1, 1, orders, 1, results),
                       CATALOG_APPLIED);
+    //  The leader fencing again at its own epoch learns its last batch; nothing changes.
+    assert_int_equal (catalog_store_apply_batch (fix->store, 7, 0, 0, NULL, 0, NULL),
+                      CATALOG_APPLIED);
+    assert_int_equal (catalog_store_seq (fix->store), 1);
     s_reopen (fix);
     assert_int_equal (catalog_store_epoch (fix->store), 7);
     s_assert_untouched (fix, 1, 7, 98);
 }
+
 //  Each bad CSV makes new() fail on a fresh database.
 static void
 test_rejects_bad_csv (void **state)
@@ -448,7 +476,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_batch_rules, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_batch_with_no_success_takes_no_number,
                                          s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_refuses_wrong_number_and_stale_epoch,
+        cmocka_unit_test_setup_teardown (test_batches_in_sequence_and_stale_epoch,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_survives_reopen_without_reimport,
                                          s_setup, s_teardown),

@@ -1,7 +1,8 @@
 /*  test_order_replica: the replica's state machine, driven by hand with a hand-set clock
     through the faults of docs/atomicity.md: election and fencing, a paused leader that
     wakes after it was replaced, a refusal at a newer epoch, a catalog that does not
-    answer, a full disk, a lost majority, a catalog behind our log.  */
+    answer, a full disk, a lost majority, a catalog behind our log, batches in a
+    pipeline and a refusal that drains it.  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -200,14 +201,24 @@ test_a_catalog_that_does_not_answer_sends_us_to_reconcile (void **state)
     work.now = s_now;
     replica_actions_t out = s_step (work);
     assert_int_equal (out.flags & (REPLICA_DROP_CALL | REPLICA_SEND_SINCE), 0);
+    assert_true (out.flags & REPLICA_SEND_BATCH);       //  a second batch joins the first
     s_now += 1;
     work.now = s_now;
-    out = s_step (work);
+    out = s_step (work);                                //  the first one's deadline
     assert_true (out.flags & REPLICA_DROP_CALL);
-    assert_true (out.flags & REPLICA_REQUEUE_BATCH);
-    assert_true (out.flags & REPLICA_SEND_SINCE);       //  what did the catalog apply?
+    assert_true (out.flags & REPLICA_REQUEUE_BATCH);    //  both go back in the queue
+    assert_true (out.flags & REPLICA_SEND_FENCE);       //  where does the catalog stand?
     assert_false (out.flags & REPLICA_SEND_BATCH);
     assert_true (order_replica_leading (&s_replica));
+    replica_event_t fenced = s_event (REPLICA_FENCE_ANSWER);
+    fenced.epoch = s_replica.epoch;
+    fenced.seq = 1;                                     //  it applied the first
+    out = s_step (fenced);
+    assert_true (out.flags & REPLICA_SEND_SINCE);       //  what did the catalog apply?
+    s_step (s_event (REPLICA_SINCE_ANSWER));
+    out = s_step (work);
+    assert_true (out.flags & REPLICA_SEND_BATCH);
+    assert_int_equal (out.seq, 2);                      //  the catalog's next
 }
 
 static void
@@ -310,7 +321,81 @@ test_a_catalog_behind_our_log_is_not_asked_again_at_once (void **state)
     s_now += 1;
     work.now = s_now;
     out = s_step (work);
+    assert_true (out.flags & REPLICA_SEND_FENCE);
+}
+
+//  Batches pipeline: up to REPLICA_PIPELINE at the catalog, numbered 1, 2, ... in the
+//  epoch; each answer (the oldest's) frees a place, and the deadline follows the oldest.
+static void
+test_batches_pipeline_up_to_the_limit (void **state)
+{
+    (void) state;
+    s_lead_and_send ();
+    replica_event_t work = s_event (REPLICA_TICK);
+    work.pending = true;
+    for (int seq = 2; seq <= REPLICA_PIPELINE; seq++) {
+        s_now += 10;
+        work.now = s_now;
+        replica_actions_t out = s_step (work);
+        assert_true (out.flags & REPLICA_SEND_BATCH);
+        assert_int_equal (out.seq, seq);
+    }
+    s_now += 10;
+    work.now = s_now;
+    replica_actions_t out = s_step (work);
+    assert_false (out.flags & REPLICA_SEND_BATCH);      //  full
+    assert_int_equal (s_replica.inflight, REPLICA_PIPELINE);
+    replica_event_t logged = s_event (REPLICA_BATCH_LOGGED);
+    logged.pending = true;
+    out = s_step (logged);
+    assert_true (out.flags & REPLICA_SEND_BATCH);       //  the freed place
+    assert_int_equal (out.seq, REPLICA_PIPELINE + 1);
+    assert_int_equal (s_replica.deadline, s_now - 30 + RETRY_MS);   //  now the second's
+    //  A read beyond our log waits for a reconcile: no more batches until they are in.
+    work.reads = true;
+    for (int i = 0; i < REPLICA_PIPELINE; i++) {
+        out = s_step (s_event (REPLICA_BATCH_LOGGED));
+        assert_false (out.flags & REPLICA_SEND_SINCE);
+        out = s_step (work);
+        assert_false (out.flags & REPLICA_SEND_BATCH);
+        assert_int_equal (out.flags & REPLICA_SEND_SINCE, i == REPLICA_PIPELINE - 1? REPLICA_SEND_SINCE: 0);
+    }
+    assert_int_equal (s_replica.call, REPLICA_CALL_SINCE);
+}
+
+//  One refused batch (the catalog lost one before it, or restarted): every batch in
+//  flight goes back in the queue, the leader fences again at its own epoch to learn
+//  the catalog's last batch, reconciles, and goes on from there.
+static void
+test_a_refused_batch_drains_the_pipeline (void **state)
+{
+    (void) state;
+    int64_t epoch = s_lead_and_send ();
+    replica_event_t work = s_event (REPLICA_TICK);
+    work.pending = true;
+    s_step (work);
+    s_step (work);
+    assert_int_equal (s_replica.inflight, 3);
+    replica_event_t refused = s_event (REPLICA_BATCH_REFUSED);
+    refused.epoch = epoch;
+    refused.next = 10;
+    refused.pending = true;
+    replica_actions_t out = s_step (refused);
+    assert_true (out.flags & REPLICA_DROP_CALL);        //  the later two are dropped too
+    assert_true (out.flags & REPLICA_REQUEUE_BATCH);
+    assert_false (out.flags & REPLICA_REFUSE_ALL);      //  still the leader: nothing lost
+    assert_true (out.flags & REPLICA_SEND_FENCE);
+    assert_int_equal (out.epoch, epoch);                //  the same epoch
+    assert_int_equal (s_replica.inflight, 0);
+    replica_event_t fenced = s_event (REPLICA_FENCE_ANSWER);
+    fenced.epoch = epoch;
+    fenced.seq = 0;
+    out = s_step (fenced);
     assert_true (out.flags & REPLICA_SEND_SINCE);
+    s_step (s_event (REPLICA_SINCE_ANSWER));
+    out = s_step (work);
+    assert_true (out.flags & REPLICA_SEND_BATCH);
+    assert_int_equal (out.seq, 1);
 }
 
 static void
@@ -346,6 +431,8 @@ main (void)
         cmocka_unit_test_setup (test_a_write_failure_while_recording_the_epoch_steps_aside, s_setup),
         cmocka_unit_test_setup (test_a_leader_without_a_majority_steps_aside_unless_alone, s_setup),
         cmocka_unit_test_setup (test_a_catalog_behind_our_log_is_not_asked_again_at_once, s_setup),
+        cmocka_unit_test_setup (test_batches_pipeline_up_to_the_limit, s_setup),
+        cmocka_unit_test_setup (test_a_refused_batch_drains_the_pipeline, s_setup),
         cmocka_unit_test_setup (test_a_follower_refuses_orders_and_reconciles_for_reads, s_setup),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -13,8 +13,12 @@ struct _bz_client_t {
     int retry_ms;           //  how long one try waits
     int max_frame;          //  largest reply frame accepted
     uint64_t retries;       //  tries that timed out
-    char service [BZ_SERVICE_MAX + 1];  //  of the request awaiting its reply
-    byte reqid [sizeof (uint64_t)];
+    //  The requests awaiting their replies, oldest first: a reply answers the oldest
+    struct {
+        char service [BZ_SERVICE_MAX + 1];
+        uint64_t sequence;
+    } waiting [BZ_CLIENT_INFLIGHT];
+    size_t waiting_count;
 };
 
 zsock_t *
@@ -81,14 +85,17 @@ bz_client_send (bz_client_t *self, const char *service, zmsg_t **request_p)
     zmsg_t *msg = *request_p;
     *request_p = NULL;
     uint64_t sequence = ++self->sequence;
-    memcpy (self->reqid, &sequence, sizeof self->reqid);
-    snprintf (self->service, sizeof self->service, "%s", service);
-    if (!self->socket || bz_bus_wrap_client (msg, service, self->reqid, sizeof self->reqid)) {
+    if (!self->socket || self->waiting_count == BZ_CLIENT_INFLIGHT
+    ||  bz_bus_wrap_client (msg, service, &sequence, sizeof sequence)) {
         zmsg_destroy (&msg);
         return -1;
     }
     int rc = zmsg_send (&msg, self->socket);
     zmsg_destroy (&msg);
+    if (rc == 0) {
+        snprintf (self->waiting [self->waiting_count].service, BZ_SERVICE_MAX + 1, "%s", service);
+        self->waiting [self->waiting_count++].sequence = sequence;
+    }
     return rc;
 }
 
@@ -100,14 +107,21 @@ bz_client_recv (bz_client_t *self)
     if (!msg)
         return NULL;
     bz_envelope_t envelope;
-    bool mine = bz_bus_unwrap (msg, &envelope) == 0 && envelope.client
-             && streq (envelope.service, self->service)
-             && envelope.reqid_size == sizeof self->reqid
-             && memcmp (envelope.reqid, self->reqid, sizeof self->reqid) == 0;
-    if (!mine)
+    uint64_t sequence = 0;
+    bool oldest = bz_bus_unwrap (msg, &envelope) == 0 && envelope.client
+               && envelope.reqid_size == sizeof sequence
+               && self->waiting_count > 0
+               && streq (envelope.service, self->waiting [0].service);
+    if (oldest) {
+        memcpy (&sequence, envelope.reqid, sizeof sequence);
+        oldest = sequence == self->waiting [0].sequence;
+    }
+    if (!oldest) {
         zmsg_destroy (&msg);
-    else
-        memset (self->reqid, 0, sizeof self->reqid);    //  one reply per request
+        return NULL;
+    }
+    self->waiting_count--;                     //  one reply per request
+    memmove (self->waiting, self->waiting + 1, self->waiting_count * sizeof self->waiting [0]);
     return msg;
 }
 
@@ -125,6 +139,7 @@ bz_client_reset (bz_client_t *self)
     //  The try is lost: a fresh socket drops its queue and any stale replies.
     self->retries++;
     zsock_destroy (&self->socket);
+    self->waiting_count = 0;
     self->socket = s_connect (self);
 }
 
@@ -156,6 +171,13 @@ bz_client_request (bz_client_t *self, const char *service, zmsg_t **request_p, i
     }
     zmsg_destroy (&request);
     return reply;
+}
+
+size_t
+bz_client_waiting (bz_client_t *self)
+{
+    assert (self);
+    return self->waiting_count;
 }
 
 uint64_t

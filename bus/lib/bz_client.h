@@ -22,14 +22,19 @@ zmsg_t *bz_client_request (bz_client_t *self, const char *service, zmsg_t **requ
                            int timeout_ms);
 
 //  The asynchronous form, for a service that must keep serving while it waits (the
-//  order leader waiting on the catalog): one request at a time. send takes the request;
-//  poll bz_client_socket for input and call recv, which returns the reply's frames, or
-//  NULL for anything else (a late reply to an earlier request). When the caller gives
-//  up waiting, reset reopens the socket (Lazy Pirate); the socket then changes.
+//  order leader waiting on the catalog): up to BZ_CLIENT_INFLIGHT requests at a time,
+//  answered in the order they were sent. send takes the request (-1 when it cannot be
+//  sent, or that many wait already); poll bz_client_socket for input and call recv,
+//  which returns the reply to the oldest waiting request, or NULL for anything else
+//  (a late reply to a request given up on, or one out of order). When the caller gives
+//  up waiting, reset forgets every waiting request and reopens the socket (Lazy
+//  Pirate); the socket then changes. waiting says how many requests await a reply.
+#define BZ_CLIENT_INFLIGHT  8
 int bz_client_send (bz_client_t *self, const char *service, zmsg_t **request_p);
 zmsg_t *bz_client_recv (bz_client_t *self);
 zsock_t *bz_client_socket (bz_client_t *self);
 void bz_client_reset (bz_client_t *self);
+size_t bz_client_waiting (bz_client_t *self);
 
 //  For a client that multiplexes many requests on one socket (the frontend's
 //  frontend_bus): opens a DEALER to the broker as every bus client does (linger 0,
