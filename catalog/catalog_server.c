@@ -14,8 +14,9 @@ struct _catalog_server_t {
     int64_t seq;                        //  of the next published message
     int heartbeat_ms;
     catalog_order_t *orders;            //  CATALOG_BATCH_MAX, reused by every batch
-    catalog_result_t *results;          //  CATALOG_BATCH_MAX, outcome of the last batch
-    size_t pending;                     //  results of a committed batch not yet published
+    catalog_result_t *results;          //  CATALOG_GROUP_MAX x CATALOG_BATCH_MAX: a group's
+    size_t pending;                     //  results of committed batches not yet published
+    size_t grouped;                     //  results of the open group's batches, after pending
     catalog_trade_t *trades;            //  CATALOG_SINCE_MAX, reused by every SINCE
     bz_metrics_t *metrics;              //  the worker's: sent to the broker, in /metrics
     int requests_id, errors_id, batches_id, orders_id, commit_id;
@@ -52,7 +53,7 @@ s_declare_metrics (catalog_server_t *self)
     self->orders_id = bz_metrics_counter (self->metrics, "bazaar_catalog_batch_orders_total",
         "Orders in those batches.");
     self->commit_id = bz_metrics_histogram (self->metrics, "bazaar_catalog_commit_seconds",
-        "Time to apply one batch in one SQLite transaction, fsync included.",
+        "Time to apply a group of batches in one SQLite transaction, fsync included.",
         seconds, sizeof seconds / sizeof seconds [0]);
 }
 
@@ -86,7 +87,8 @@ catalog_server_new (bz_config_t *config, catalog_store_t *store)
         zsys_warning ("catalog: TEST ONLY: INVALIDATE number %" PRId64 " will not be sent",
                       self->test_drop_inv);
     self->orders = (catalog_order_t *) zmalloc (CATALOG_BATCH_MAX * sizeof (catalog_order_t));
-    self->results = (catalog_result_t *) zmalloc (CATALOG_BATCH_MAX * sizeof (catalog_result_t));
+    self->results = (catalog_result_t *) zmalloc (CATALOG_GROUP_MAX * CATALOG_BATCH_MAX
+                                                  * sizeof (catalog_result_t));
     self->trades = (catalog_trade_t *) zmalloc (CATALOG_SINCE_MAX * sizeof (catalog_trade_t));
     zuuid_t *uuid = zuuid_new ();
     snprintf (self->publisher_id, sizeof self->publisher_id, "%s", zuuid_str_canonical (uuid));
@@ -267,10 +269,11 @@ s_decode_orders (catalog_server_t *self, zmsg_t *body, size_t count)
 }
 
 static void
-s_append_results (catalog_server_t *self, size_t count, zmsg_t *reply)
+s_append_results (catalog_server_t *self, const catalog_result_t *results, size_t count,
+                  zmsg_t *reply)
 {
     for (size_t i = 0; i < count; i++) {
-        const catalog_result_t *result = &self->results [i];
+        const catalog_result_t *result = &results [i];
         if (result->code == 200) {
             bz_msg_t msg;
             bz_msg_init (&msg, BZ_MSG_TRADED);
@@ -301,8 +304,14 @@ s_append_position (catalog_server_t *self, zmsg_t *reply, bool refused)
         zsys_info ("catalog: batch refused: %s", catalog_store_error (self->store));
 }
 
-//  Applies a batch (count 0 only fences the epoch); on commit its
-//  invalidations wait in self->results for publish().
+static zframe_t *
+s_storage_error (catalog_server_t *self)
+{
+    return bz_msg_error (503, "catalog storage error: %s", catalog_store_error (self->store));
+}
+
+//  Applies a batch (count 0 only fences the epoch) inside the open group; its results
+//  join the group's, and become invalidations for publish() if the group commits.
 static void
 s_handle_batch (catalog_server_t *self, const bz_msg_t *request, zmsg_t *body, zmsg_t *reply)
 {
@@ -312,26 +321,22 @@ s_handle_batch (catalog_server_t *self, const bz_msg_t *request, zmsg_t *body, z
         zmsg_append (reply, &error);
         return;
     }
-    int64_t started = zclock_usecs ();
+    catalog_result_t *results = self->results + self->pending + self->grouped;
     int status = catalog_store_apply_batch (self->store, request->epoch, request->seq,
-                                            request->number, self->orders, count, self->results);
+                                            request->number, self->orders, count, results);
     if (self->metrics) {
-        bz_metrics_observe (self->metrics, self->commit_id, (double) (zclock_usecs () - started) / 1e6);
         bz_metrics_add (self->metrics, self->batches_id, 1);
         bz_metrics_add (self->metrics, self->orders_id, (double) count);
     }
-    if (status == CATALOG_REFUSED || (status == CATALOG_APPLIED && count == 0)) {
+    if (status == CATALOG_REFUSED || (status == CATALOG_APPLIED && count == 0))
         s_append_position (self, reply, status == CATALOG_REFUSED);
-        return;
+    else
+    if (status != CATALOG_APPLIED)
+        zmsg_append (reply, &(zframe_t *) { s_storage_error (self) });
+    else {
+        s_append_results (self, results, count, reply);
+        self->grouped += count;
     }
-    if (status != CATALOG_APPLIED) {
-        zmsg_append (reply, &(zframe_t *) {
-            bz_msg_error (503, "catalog storage error: %s", catalog_store_error (self->store)) });
-        return;
-    }
-    bz_crash_point ("catalog.after_commit");
-    s_append_results (self, count, reply);
-    self->pending = count;
 }
 
 //  Counts one request and its outcome: an ERROR first frame is an error.
@@ -346,16 +351,22 @@ s_count_request (catalog_server_t *self, zmsg_t *reply)
         bz_metrics_add (self->metrics, self->errors_id, 1);
 }
 
-zmsg_t *
-catalog_server_handle (catalog_server_t *self, zmsg_t **body_p)
+//  The request's first frame, decoded into *request (BZ_MSG_NONE with the reason in
+//  error when it is not a message).
+static bz_msg_id_t
+s_decode_request (zmsg_t *body, bz_msg_t *request, char *error, size_t size)
 {
-    assert (self && body_p);
+    return bz_msg_decode_frame (request, body? zmsg_first (body): NULL, error, size);
+}
+
+static zmsg_t *
+s_handle (catalog_server_t *self, zmsg_t **body_p)
+{
     zmsg_t *body = *body_p, *reply = zmsg_new ();
     *body_p = NULL;
     bz_msg_t request;
     char error [128];
-    bz_msg_id_t id = bz_msg_decode_frame (&request, body? zmsg_first (body): NULL,
-                                          error, sizeof error);
+    bz_msg_id_t id = s_decode_request (body, &request, error, sizeof error);
     bool single = body && zmsg_size (body) == 1;
     if (id == BZ_MSG_LOOKUP && single)
         s_handle_lookup (self, &request, reply);
@@ -382,17 +393,112 @@ catalog_server_handle (catalog_server_t *self, zmsg_t **body_p)
 }
 
 //  --------------------------------------------------------------------------
+//  Groups: consecutive batches share one transaction, so one fsync
+
+static bool
+s_is_batch (zmsg_t *body)
+{
+    bz_msg_t request;
+    char error [128];
+    return s_decode_request (body, &request, error, sizeof error) == BZ_MSG_BATCH;
+}
+
+//  Commits the open group, replies [from, to) holding its batches' answers: if the commit
+//  fails, every batch of the group is answered 503 instead, and none of its
+//  invalidations is published.
+static void
+s_commit_group (catalog_server_t *self, bool *batch, zmsg_t **replies, size_t from, size_t to,
+                int64_t started)
+{
+    int status = catalog_store_commit (self->store);
+    if (self->metrics)
+        bz_metrics_observe (self->metrics, self->commit_id, (double) (zclock_usecs () - started) / 1e6);
+    if (status == CATALOG_APPLIED) {
+        if (self->grouped > 0)
+            bz_crash_point ("catalog.after_commit");
+        self->pending += self->grouped;
+    }
+    else
+        for (size_t i = from; i < to; i++)
+            if (batch [i]) {
+                zmsg_destroy (&replies [i]);
+                replies [i] = zmsg_new ();
+                zmsg_append (replies [i], &(zframe_t *) { s_storage_error (self) });
+            }
+    self->grouped = 0;
+}
+
+void
+catalog_server_handle_all (catalog_server_t *self, zmsg_t **bodies, zmsg_t **replies,
+                           size_t count)
+{
+    assert (self && bodies && replies && count <= CATALOG_GROUP_MAX);
+    bool batch [CATALOG_GROUP_MAX];
+    bool open = false;
+    size_t from = 0;
+    int64_t started = 0;
+    for (size_t i = 0; i < count; i++) {
+        batch [i] = s_is_batch (bodies [i]);
+        if (open && !batch [i]) {
+            s_commit_group (self, batch, replies, from, i, started);
+            open = false;               //  a read sees committed state only
+        }
+        if (batch [i] && !open) {
+            started = zclock_usecs ();
+            open = catalog_store_begin (self->store) == CATALOG_APPLIED;
+            from = i;
+        }
+        if (batch [i] && !open) {       //  no transaction: answered 503 unread
+            zmsg_destroy (&bodies [i]);
+            replies [i] = zmsg_new ();
+            zmsg_append (replies [i], &(zframe_t *) { s_storage_error (self) });
+        }
+        else
+            replies [i] = s_handle (self, &bodies [i]);
+    }
+    if (open)
+        s_commit_group (self, batch, replies, from, count, started);
+}
+
+zmsg_t *
+catalog_server_handle (catalog_server_t *self, zmsg_t **body_p)
+{
+    assert (self && body_p);
+    zmsg_t *reply = NULL;
+    catalog_server_handle_all (self, body_p, &reply, 1);
+    return reply;
+}
+
+//  --------------------------------------------------------------------------
 //  The loop
 
+//  Takes the next request, and while it and the ones after it are batches, whatever
+//  else is already waiting on the socket (up to CATALOG_GROUP_MAX requests): the
+//  leader's pipelined batches then share one commit. Answers them in order, then
+//  publishes their invalidations.
 static void
-s_serve_one (catalog_server_t *self)
+s_serve (catalog_server_t *self)
 {
-    bz_request_t *request = bz_worker_recv (self->worker);
-    if (!request)
+    bz_request_t *requests [CATALOG_GROUP_MAX];
+    zmsg_t *bodies [CATALOG_GROUP_MAX], *replies [CATALOG_GROUP_MAX];
+    size_t count = 0;
+    zsock_t *socket = bz_worker_socket (self->worker);
+    if (!(requests [count] = bz_worker_recv (self->worker)))
         return;                         //  bus control, handled by bz_worker
-    zmsg_t *reply = catalog_server_handle (self, &request->body);
-    bz_worker_reply (self->worker, &request, &reply);
-    catalog_server_publish (self);      //  only after the reply: see docs/catalog.md
+    count++;
+    for (int reads = 0; count < CATALOG_GROUP_MAX && reads < 2 * CATALOG_GROUP_MAX
+                     && s_is_batch (requests [count - 1]->body)
+                     && (zsock_events (socket) & ZMQ_POLLIN); reads++)
+        if ((requests [count] = bz_worker_recv (self->worker)))
+            count++;
+    for (size_t i = 0; i < count; i++) {
+        bodies [i] = requests [i]->body;
+        requests [i]->body = NULL;
+    }
+    catalog_server_handle_all (self, bodies, replies, count);
+    for (size_t i = 0; i < count; i++)
+        bz_worker_reply (self->worker, &requests [i], &replies [i]);
+    catalog_server_publish (self);      //  only after the replies: see docs/catalog.md
 }
 
 int
@@ -411,7 +517,7 @@ catalog_server_run (catalog_server_t *self)
         }
         int64_t wait = heartbeat_at - now < tick_ms? heartbeat_at - now: tick_ms;
         if (zpoller_wait (poller, (int) wait))
-            s_serve_one (self);
+            s_serve (self);
         else
         if (zpoller_terminated (poller))
             break;

@@ -1,5 +1,6 @@
 /*  catalog_store: the stock book in SQLite plus a sorted in-memory copy for lookups.
-    Memory changes during a batch are undone from a backup unless the transaction commits.  */
+    Memory changes during a batch, or a group of batches, are undone from a backup unless
+    the transaction commits.  */
 #include <sqlite3.h>
 #include <math.h>
 #include "catalog_store.h"
@@ -11,11 +12,14 @@
 struct _catalog_store_t {
     sqlite3 *db;
     catalog_stock_t *stocks;        //  sorted by name (strcmp = SQLite BINARY order)
-    catalog_stock_t *backup;        //  stocks as they were before the current batch
+    catalog_stock_t *backup;        //  stocks as they were before the open transaction
     size_t count;
     int64_t last_number;            //  -1 when no trade was applied
     int64_t epoch;                  //  highest epoch seen
     int64_t seq;                    //  the last batch applied at that epoch (0: none yet)
+    int64_t saved [3];              //  last_number, epoch, seq before the open transaction
+    bool grouped;                   //  between begin() and commit()
+    bool group_failed;              //  a batch of the open group failed: all of it undone
     sqlite3_stmt *begin, *commit, *rollback;
     sqlite3_stmt *update_stock, *insert_trade, *set_epoch, *set_seq, *select_since, *find_key;
     char error [256];
@@ -565,8 +569,7 @@ s_refuse (catalog_store_t *self, int64_t epoch, int64_t seq, int64_t min_number,
     return -1;
 }
 
-//  Writes every order, the epoch and the batch's sequence inside the open transaction,
-//  then commits.
+//  Writes every order, the epoch and the batch's sequence inside the open transaction.
 static int
 s_apply_all (catalog_store_t *self, int64_t epoch, int64_t seq, const catalog_order_t *orders,
              size_t count, catalog_result_t *results, int64_t *next)
@@ -584,7 +587,59 @@ s_apply_all (catalog_store_t *self, int64_t epoch, int64_t seq, const catalog_or
         if (s_step_done (self, self->set_seq))
             return -1;
     }
-    return s_step_done (self, self->commit);
+    return 0;
+}
+
+//  What a transaction may have to undo: memory as it was when it began.
+static void
+s_save (catalog_store_t *self)
+{
+    memcpy (self->backup, self->stocks, self->count * sizeof (catalog_stock_t));
+    self->saved [0] = self->last_number;
+    self->saved [1] = self->epoch;
+    self->saved [2] = self->seq;
+}
+
+//  Rolls the open transaction back and memory with it.
+static void
+s_undo (catalog_store_t *self)
+{
+    if (!sqlite3_get_autocommit (self->db))
+        sqlite3_step (self->rollback), sqlite3_reset (self->rollback);
+    memcpy (self->stocks, self->backup, self->count * sizeof (catalog_stock_t));
+    self->last_number = self->saved [0];
+    self->epoch = self->saved [1];
+    self->seq = self->saved [2];
+    zsys_error ("catalog store: %s rolled back: %s", self->grouped? "group": "batch", self->error);
+}
+
+int
+catalog_store_begin (catalog_store_t *self)
+{
+    assert (self && !self->grouped);
+    self->error [0] = 0;
+    s_save (self);
+    if (s_step_done (self, self->begin))
+        return CATALOG_FAILED;
+    self->grouped = true;
+    self->group_failed = false;
+    return CATALOG_APPLIED;
+}
+
+int
+catalog_store_commit (catalog_store_t *self)
+{
+    assert (self && self->grouped);
+    int status = CATALOG_APPLIED;
+    if (self->group_failed)
+        status = CATALOG_FAILED;        //  undone when that batch failed
+    else
+    if (s_step_done (self, self->commit)) {
+        s_undo (self);
+        status = CATALOG_FAILED;
+    }
+    self->grouped = false;
+    return status;
 }
 
 int
@@ -594,19 +649,24 @@ catalog_store_apply_batch (catalog_store_t *self, int64_t epoch, int64_t seq, in
 {
     assert (self);
     assert (count == 0 || (orders && results));
+    if (self->grouped && self->group_failed) {
+        snprintf (self->error, sizeof self->error, "an earlier batch of this group failed");
+        return CATALOG_FAILED;
+    }
     self->error [0] = 0;
     if (s_refuse (self, epoch, seq, min_number, count))
         return CATALOG_REFUSED;
     if (count == 0 && epoch == self->epoch)
         return CATALOG_APPLIED;                 //  our own fence again: nothing to write
-    memcpy (self->backup, self->stocks, self->count * sizeof (catalog_stock_t));
+    bool alone = !self->grouped;
+    if (alone)
+        s_save (self);
     int64_t next = self->last_number + 1;
-    if (s_step_done (self, self->begin)
-    ||  s_apply_all (self, epoch, seq, orders, count, results, &next)) {
-        if (!sqlite3_get_autocommit (self->db))
-            sqlite3_step (self->rollback), sqlite3_reset (self->rollback);
-        memcpy (self->stocks, self->backup, self->count * sizeof (catalog_stock_t));
-        zsys_error ("catalog store: batch rolled back: %s", self->error);
+    if ((alone && s_step_done (self, self->begin))
+    ||  s_apply_all (self, epoch, seq, orders, count, results, &next)
+    ||  (alone && s_step_done (self, self->commit))) {
+        s_undo (self);
+        self->group_failed = self->grouped;
         return CATALOG_FAILED;
     }
     self->last_number = next - 1;

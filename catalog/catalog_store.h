@@ -89,6 +89,16 @@ int catalog_store_apply_batch (catalog_store_t *self, int64_t epoch, int64_t seq
                                int64_t min_number, const catalog_order_t *orders,
                                size_t count, catalog_result_t *results);
 
+//  Group commit: begin opens one transaction, and every apply_batch until commit writes
+//  into it instead of committing on its own, so one fsync covers them all. Each batch is
+//  checked against the state the batches before it left, as if they had committed. Their
+//  outcomes hold only if commit returns CATALOG_APPLIED; CATALOG_FAILED means every batch
+//  since begin is undone (memory included), and so does a storage error in any of them
+//  (the batches after it in the group then fail at once). begin returns CATALOG_FAILED
+//  when it cannot open the transaction.
+int catalog_store_begin (catalog_store_t *self);
+int catalog_store_commit (catalog_store_t *self);
+
 //  Copies the applied trades numbered number and above, ascending, into trades (at most
 //  max, capped at CATALOG_SINCE_MAX). Returns how many, or -1 on a storage error.
 int catalog_store_since (catalog_store_t *self, int64_t number,

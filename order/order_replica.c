@@ -186,7 +186,8 @@ s_drain (order_replica_t *self, replica_actions_t *out)
 
 //  What to ask the catalog next. Batches pipeline: while leading, fresh and with no read
 //  waiting for a reconcile, another batch goes out as long as fewer than
-//  REPLICA_PIPELINE are in flight. A fence or a SINCE goes out only when nothing is.
+//  REPLICA_PIPELINE are in flight and REPLICA_PIPELINE_FILL orders wait for it. A fence
+//  or a SINCE goes out only when nothing is.
 static void
 s_advance (order_replica_t *self, replica_actions_t *out, const replica_event_t *event)
 {
@@ -199,7 +200,8 @@ s_advance (order_replica_t *self, replica_actions_t *out, const replica_event_t 
         return;
     if (self->call == REPLICA_CALL_BATCH) {
         if (self->state == REPLICA_LEADING && self->fresh && !event->reads
-        &&  event->pending && event->quorum && self->inflight < REPLICA_PIPELINE)
+        &&  event->pending >= REPLICA_PIPELINE_FILL && event->quorum
+        &&  self->inflight < REPLICA_PIPELINE)
             s_call_batch (self, out, now);
         return;
     }

@@ -28,8 +28,12 @@ typedef enum {
 } replica_state_t;
 
 //  What the replica has at the catalog: nothing, a fence, a SINCE, or up to
-//  REPLICA_PIPELINE batches (answered in the order they were sent).
-#define REPLICA_PIPELINE    4
+//  REPLICA_PIPELINE batches (answered in the order they were sent). A batch goes out
+//  while others are in flight only when at least REPLICA_PIPELINE_FILL orders wait:
+//  every batch costs a commit at the catalog and an append on every replica, so a
+//  small one sent early costs more than it saves (docs/performance.md, "Pipelining").
+#define REPLICA_PIPELINE        4
+#define REPLICA_PIPELINE_FILL   32
 typedef enum { REPLICA_CALL_NONE, REPLICA_CALL_FENCE, REPLICA_CALL_SINCE, REPLICA_CALL_BATCH } replica_call_t;
 
 //  Why a replica is off the bus: it comes back when the cause is gone.
@@ -57,7 +61,7 @@ typedef struct {
     bool quorum;                //  a majority of followers acknowledged within liveness
     bool reachable;             //  a majority answered catch-up requests within liveness
     bool caught_up;             //  a majority answered the catch-up in full
-    bool pending;               //  orders wait for a batch
+    size_t pending;             //  orders waiting for a batch
     bool reads;                 //  reads beyond our log wait for a reconcile
     int64_t last;               //  our log's last number (-1: empty)
     //  Event data

@@ -415,7 +415,7 @@ s_observe (order_server_t *self, replica_event_id_t id)
         .quorum = order_sync_quorum (self->sync),
         .reachable = order_sync_reachable (self->sync),
         .caught_up = order_sync_caught_up (self->sync),
-        .pending = zlistx_size (self->pending) > 0,
+        .pending = zlistx_size (self->pending),
         .reads = zlistx_size (self->reads) > 0,
         .last = order_log_last (self->log)
     };

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include "catalog_server.h"
 #include "bz_msg.h"
+#include <sqlite3.h>
 
 typedef struct {
     char dir [64];
@@ -285,6 +286,54 @@ test_batch_and_since (void **state)
     zmsg_destroy (&reply);
 }
 
+//  Requests handled together: consecutive batches share one commit, a read between
+//  them sees what committed before it, and a group that fails is answered 503 whole.
+static void
+test_batches_grouped_share_a_commit (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    zmsg_t *bodies [4], *replies [4];
+    const char *keys [] = { "g0", "g1", NULL, "g2" };
+    for (int i = 0; i < 4; i++) {
+        int64_t seq = i < 2? i + 1: 3;
+        bodies [i] = keys [i]? s_batch (2, seq, 1): s_lookup ("FishCo");
+        if (keys [i])
+            s_add_order (bodies [i], "FishCo", "buy", 5, keys [i]);
+    }
+    catalog_server_handle_all (fix->server, bodies, replies, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_null (bodies [i]);
+        assert_int_equal (zmsg_size (replies [i]), 1);
+    }
+    assert_int_equal (s_frame (replies [0], 0, BZ_MSG_TRADED).number, 0);
+    assert_int_equal (s_frame (replies [1], 0, BZ_MSG_TRADED).number, 1);
+    assert_int_equal (s_frame (replies [2], 0, BZ_MSG_STOCK).quantity, 90);
+    assert_int_equal (s_frame (replies [3], 0, BZ_MSG_TRADED).number, 2);
+    for (int i = 0; i < 4; i++)
+        zmsg_destroy (&replies [i]);
+    catalog_server_publish (fix->server);
+
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (bz_config_path (fix->config, "catalog.db"), &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, "CREATE TRIGGER boom BEFORE INSERT ON trades"
+        " WHEN NEW.key = 'boom' BEGIN SELECT RAISE (ABORT, 'boom'); END", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close (db);
+    bodies [0] = s_batch (2, 4, 1);
+    s_add_order (bodies [0], "FishCo", "buy", 5, "g3");
+    bodies [1] = s_batch (2, 5, 1);
+    s_add_order (bodies [1], "FishCo", "buy", 5, "boom");
+    catalog_server_handle_all (fix->server, bodies, replies, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal (zmsg_size (replies [i]), 1);
+        assert_int_equal (s_frame (replies [i], 0, BZ_MSG_ERROR).code, 503);
+        zmsg_destroy (&replies [i]);
+    }
+    assert_int_equal (catalog_store_last_number (fix->store), 2);
+    assert_int_equal (catalog_store_seq (fix->store), 3);
+    assert_int_equal (catalog_store_lookup (fix->store, "FishCo")->quantity, 85);
+}
+
 //  Reads one published message: its topic and body.
 static bool
 s_receive (zsock_t *sub, char *topic, size_t topic_size, bz_msg_t *msg)
@@ -370,6 +419,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_lookup_and_list, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_malformed_requests_get_400, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_batch_and_since, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_batches_grouped_share_a_commit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_invalidations_after_publish, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

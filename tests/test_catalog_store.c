@@ -310,6 +310,67 @@ test_storage_error_changes_nothing (void **state)
 }
 
 
+//  Group commit: batches between begin and commit are checked in sequence, as if each
+//  had committed, and become durable together.
+static void
+test_group_commits_batches_together (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    catalog_order_t first [] = { s_order ("FishCo", "buy", 10, "a") };
+    catalog_order_t second [] = { s_order ("FishCo", "buy", 5, "b"), s_order ("FishCo", "buy", 1, "a") };
+    catalog_result_t results [2];
+    assert_int_equal (catalog_store_begin (fix->store), CATALOG_APPLIED);
+    assert_int_equal (catalog_store_apply_batch (fix->store, 3, 1, 0, first, 1, results),
+                      CATALOG_APPLIED);
+    assert_int_equal (results [0].number, 0);
+    //  The second sees the first: its sequence is next, and key "a" is known.
+    assert_int_equal (catalog_store_apply_batch (fix->store, 3, 2, 1, second, 2, results),
+                      CATALOG_APPLIED);
+    assert_int_equal (results [0].number, 1);
+    assert_int_equal (results [1].code, 422);
+    //  Out of sequence within the group: refused, the group goes on.
+    assert_int_equal (catalog_store_apply_batch (fix->store, 3, 4, 2, first, 1, results),
+                      CATALOG_REFUSED);
+    assert_int_equal (catalog_store_seq (fix->store), 2);
+    assert_int_equal (catalog_store_commit (fix->store), CATALOG_APPLIED);
+    s_reopen (fix);
+    s_assert_untouched (fix, 1, 3, 85);
+    assert_int_equal (catalog_store_seq (fix->store), 2);
+}
+
+//  A storage error in one batch of a group undoes every batch of the group, memory
+//  included, and fails the batches after it at once.
+static void
+test_group_fails_as_a_whole (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (fix->db, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, "CREATE TRIGGER boom BEFORE INSERT ON trades"
+        " WHEN NEW.key = 'boom' BEGIN SELECT RAISE (ABORT, 'boom'); END", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close (db);
+    catalog_order_t good [] = { s_order ("FishCo", "buy", 10, "a") };
+    catalog_order_t bad [] = { s_order ("FishCo", "buy", 5, "boom") };
+    catalog_order_t later [] = { s_order ("FishCo", "buy", 1, "c") };
+    catalog_result_t results [1];
+    assert_int_equal (catalog_store_begin (fix->store), CATALOG_APPLIED);
+    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 1, 0, good, 1, results),
+                      CATALOG_APPLIED);
+    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 2, 1, bad, 1, results),
+                      CATALOG_FAILED);
+    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 3, 1, later, 1, results),
+                      CATALOG_FAILED);
+    assert_int_equal (catalog_store_commit (fix->store), CATALOG_FAILED);
+    s_assert_untouched (fix, -1, 0, 100);
+    assert_int_equal (catalog_store_seq (fix->store), 0);
+    //  The store goes on: the good batch alone applies.
+    assert_int_equal (catalog_store_apply_batch (fix->store, 2, 1, 0, good, 1, results),
+                      CATALOG_APPLIED);
+    s_reopen (fix);
+    s_assert_untouched (fix, 0, 2, 90);
+}
+
 //  A key that traded answers with its first number, whoever sends it and in whichever
 //  batch: nothing is traded again, no number is used, no stock changes.
 static void
@@ -489,6 +550,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_key_reused_for_another_order, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_migration_adds_unique_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_fence_ignores_number, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_group_commits_batches_together, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_group_fails_as_a_whole, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -196,7 +196,7 @@ test_a_catalog_that_does_not_answer_sends_us_to_reconcile (void **state)
     (void) state;
     s_lead_and_send ();
     replica_event_t work = s_event (REPLICA_TICK);
-    work.pending = true;
+    work.pending = REPLICA_PIPELINE_FILL;
     s_now += RETRY_MS - 1;
     work.now = s_now;
     replica_actions_t out = s_step (work);
@@ -325,14 +325,19 @@ test_a_catalog_behind_our_log_is_not_asked_again_at_once (void **state)
 }
 
 //  Batches pipeline: up to REPLICA_PIPELINE at the catalog, numbered 1, 2, ... in the
-//  epoch; each answer (the oldest's) frees a place, and the deadline follows the oldest.
+//  epoch, a batch joining others only when REPLICA_PIPELINE_FILL orders wait; each
+//  answer (the oldest's) frees a place, and the deadline follows the oldest.
 static void
 test_batches_pipeline_up_to_the_limit (void **state)
 {
     (void) state;
     s_lead_and_send ();
     replica_event_t work = s_event (REPLICA_TICK);
-    work.pending = true;
+    work.pending = REPLICA_PIPELINE_FILL - 1;
+    s_now += 10;
+    work.now = s_now;
+    assert_false (s_step (work).flags & REPLICA_SEND_BATCH);   //  too few to go early
+    work.pending = REPLICA_PIPELINE_FILL;
     for (int seq = 2; seq <= REPLICA_PIPELINE; seq++) {
         s_now += 10;
         work.now = s_now;
@@ -346,7 +351,7 @@ test_batches_pipeline_up_to_the_limit (void **state)
     assert_false (out.flags & REPLICA_SEND_BATCH);      //  full
     assert_int_equal (s_replica.inflight, REPLICA_PIPELINE);
     replica_event_t logged = s_event (REPLICA_BATCH_LOGGED);
-    logged.pending = true;
+    logged.pending = REPLICA_PIPELINE_FILL;
     out = s_step (logged);
     assert_true (out.flags & REPLICA_SEND_BATCH);       //  the freed place
     assert_int_equal (out.seq, REPLICA_PIPELINE + 1);
@@ -372,7 +377,7 @@ test_a_refused_batch_drains_the_pipeline (void **state)
     (void) state;
     int64_t epoch = s_lead_and_send ();
     replica_event_t work = s_event (REPLICA_TICK);
-    work.pending = true;
+    work.pending = REPLICA_PIPELINE_FILL;
     s_step (work);
     s_step (work);
     assert_int_equal (s_replica.inflight, 3);
