@@ -31,7 +31,7 @@ typedef enum {
 //  REPLICA_PIPELINE batches (answered in the order they were sent). A batch goes out
 //  while others are in flight only when at least REPLICA_PIPELINE_FILL orders wait:
 //  every batch costs a commit at the catalog and an append on every replica, so a
-//  small one sent early costs more than it saves (docs/performance.md, "Pipelining").
+//  small one sent early costs more than it saves (docs/evaluation.md, "Pipelining").
 #define REPLICA_PIPELINE        4
 #define REPLICA_PIPELINE_FILL   32
 typedef enum { REPLICA_CALL_NONE, REPLICA_CALL_FENCE, REPLICA_CALL_SINCE, REPLICA_CALL_BATCH } replica_call_t;
