@@ -137,7 +137,7 @@ s_publish (bus_broker_t *self, const char *topic, const char *service, int64_t r
     event.count = count;
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, topic);
-    zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&event) });
+    bz_msg_append (msg, &event);
     zmsg_send (&msg, self->monitor);
     zmsg_destroy (&msg);
 }
@@ -155,7 +155,7 @@ s_append_workers (bus_broker_t *self, zmsg_t *msg, bool epochs)
         bz_msg_set_str (info.service, sizeof info.service, w->service->name);
         info.rank = w->rank;
         info.count = epochs? w->epoch: (int64_t) zhashx_size (w->inflight);
-        zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&info) });
+        bz_msg_append (msg, &info);
     }
 }
 
@@ -226,7 +226,7 @@ s_transport_input (bus_broker_t *self)
             bz_metrics_add (self->metrics, self->transport_id, 1);
             zmsg_t *out = zmsg_new ();
             zmsg_addstr (out, "transport");
-            zmsg_append (out, &(zframe_t *) { bz_msg_encode (&info) });
+            bz_msg_append (out, &info);
             zmsg_send (&out, self->monitor);
             zmsg_destroy (&out);
         }
@@ -246,7 +246,7 @@ s_publish_heartbeat (bus_broker_t *self)
     beat.seq = self->monitor_seq++;
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, "hb");
-    zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&beat) });
+    bz_msg_append (msg, &beat);
     zmsg_send (&msg, self->monitor);
     zmsg_destroy (&msg);
 }
@@ -299,7 +299,7 @@ s_metrics_append (zmsg_t *body, const char *service, int rank, zmsg_t *frames)
     bz_msg_set_str (header.service, sizeof header.service, service);
     header.rank = rank;
     header.count = (int64_t) zmsg_size (frames);
-    zmsg_append (body, &(zframe_t *) { bz_msg_encode (&header) });
+    bz_msg_append (body, &header);
     for (zframe_t *frame = zmsg_first (frames); frame; frame = zmsg_next (frames))
         zmsg_append (body, &(zframe_t *) { zframe_dup (frame) });
 }
@@ -381,8 +381,8 @@ s_heartbeat (bus_broker_t *self, worker_t *worker)
     bz_msg_set_str (live.service, sizeof live.service, worker->service->name);
     live.count = (int64_t) zlistx_size (worker->service->workers);
     zmsg_t *msg = zmsg_new ();
-    zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&leader) });
-    zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&live) });
+    bz_msg_append (msg, &leader);
+    bz_msg_append (msg, &live);
     s_send_worker (self, worker, BZ_HEARTBEAT, msg);
 }
 

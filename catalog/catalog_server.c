@@ -13,6 +13,7 @@ struct _catalog_server_t {
     char publisher_id [41];
     int64_t seq;                        //  of the next published message
     int heartbeat_ms;
+    bz_msg_t *items;                    //  CATALOG_BATCH_MAX, a batch's ORDER frames decoded
     catalog_order_t *orders;            //  CATALOG_BATCH_MAX, reused by every batch
     catalog_result_t *results;          //  CATALOG_GROUP_MAX x CATALOG_BATCH_MAX: a group's
     size_t pending;                     //  results of committed batches not yet published
@@ -86,6 +87,7 @@ catalog_server_new (bz_config_t *config, catalog_store_t *store)
     if (self->test_drop_inv)
         zsys_warning ("catalog: TEST ONLY: INVALIDATE number %" PRId64 " will not be sent",
                       self->test_drop_inv);
+    self->items = (bz_msg_t *) zmalloc (CATALOG_BATCH_MAX * sizeof (bz_msg_t));
     self->orders = (catalog_order_t *) zmalloc (CATALOG_BATCH_MAX * sizeof (catalog_order_t));
     self->results = (catalog_result_t *) zmalloc (CATALOG_GROUP_MAX * CATALOG_BATCH_MAX
                                                   * sizeof (catalog_result_t));
@@ -112,6 +114,7 @@ catalog_server_destroy (catalog_server_t **self_p)
         return;
     bz_worker_destroy (&self->worker);
     zsock_destroy (&self->publisher);
+    free (self->items);
     free (self->orders);
     free (self->results);
     free (self->trades);
@@ -136,7 +139,7 @@ s_publish (catalog_server_t *self, const char *topic, bz_msg_t *msg)
     msg->seq = self->seq++;
     zmsg_t *out = zmsg_new ();
     zmsg_addstr (out, topic);
-    zmsg_append (out, &(zframe_t *) { bz_msg_encode (msg) });
+    bz_msg_append (out, msg);
     if (zmsg_send (&out, self->publisher))
         zmsg_destroy (&out);
 }
@@ -177,12 +180,6 @@ catalog_server_publish (catalog_server_t *self)
 //  Requests: each handler appends its reply frames to reply.
 
 static void
-s_append (zmsg_t *reply, const bz_msg_t *msg)
-{
-    zmsg_append (reply, &(zframe_t *) { bz_msg_encode (msg) });
-}
-
-static void
 s_append_stock (zmsg_t *reply, const catalog_stock_t *stock)
 {
     bz_msg_t msg;
@@ -191,7 +188,7 @@ s_append_stock (zmsg_t *reply, const catalog_stock_t *stock)
     msg.price = stock->price;
     msg.quantity = stock->quantity;
     msg.volume = stock->volume;
-    s_append (reply, &msg);
+    bz_msg_append (reply, &msg);
 }
 
 static void
@@ -234,7 +231,7 @@ s_handle_since (catalog_server_t *self, const bz_msg_t *request, zmsg_t *reply)
         bz_msg_set_str (msg.side, sizeof msg.side, self->trades [i].side);
         msg.quantity = self->trades [i].quantity;
         bz_msg_set_str (msg.key, sizeof msg.key, self->trades [i].key);
-        s_append (reply, &msg);
+        bz_msg_append (reply, &msg);
     }
 }
 
@@ -251,19 +248,16 @@ s_decode_orders (catalog_server_t *self, zmsg_t *body, size_t count)
     if (zmsg_size (body) != count + 1)
         return bz_msg_error (400, "BATCH count %zu but %zu ORDER frames",
                              count, zmsg_size (body) - 1);
-    zframe_t *frame = zmsg_first (body);
+    char error [160];
+    if (bz_msg_decode_list (body, 1, BZ_MSG_ORDER, self->items, count, error, sizeof error) < 0)
+        return bz_msg_error (400, "BATCH %s", error);
     for (size_t i = 0; i < count; i++) {
-        bz_msg_t order;
-        char error [128];
-        frame = zmsg_next (body);
-        if (bz_msg_decode_frame (&order, frame, error, sizeof error) != BZ_MSG_ORDER)
-            return bz_msg_error (400, "BATCH frame %zu is not an ORDER: %s", i + 1,
-                                 order.id == BZ_MSG_NONE? error: bz_msg_name (order.id));
+        const bz_msg_t *order = &self->items [i];
         catalog_order_t *target = &self->orders [i];
-        bz_msg_set_str (target->name, sizeof target->name, order.name);
-        bz_msg_set_str (target->side, sizeof target->side, order.side);
-        target->quantity = order.quantity;
-        bz_msg_set_str (target->key, sizeof target->key, order.key);
+        bz_msg_set_str (target->name, sizeof target->name, order->name);
+        bz_msg_set_str (target->side, sizeof target->side, order->side);
+        target->quantity = order->quantity;
+        bz_msg_set_str (target->key, sizeof target->key, order->key);
     }
     return NULL;
 }
@@ -279,7 +273,7 @@ s_append_results (catalog_server_t *self, const catalog_result_t *results, size_
             bz_msg_init (&msg, BZ_MSG_TRADED);
             msg.number = result->number;
             bz_msg_set_str (msg.key, sizeof msg.key, self->orders [i].key);
-            s_append (reply, &msg);
+            bz_msg_append (reply, &msg);
         }
         else
             zmsg_append (reply, &(zframe_t *) {
@@ -299,7 +293,7 @@ s_append_position (catalog_server_t *self, zmsg_t *reply, bool refused)
     msg.seq = catalog_store_seq (self->store);
     msg.number = catalog_store_last_number (self->store) + 1;
     msg.count = 0;
-    s_append (reply, &msg);
+    bz_msg_append (reply, &msg);
     if (refused)
         zsys_info ("catalog: batch refused: %s", catalog_store_error (self->store));
 }

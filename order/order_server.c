@@ -257,7 +257,7 @@ static void
 s_send_catalog_msg (order_server_t *self, const bz_msg_t *msg)
 {
     zmsg_t *request = zmsg_new ();
-    zmsg_append (request, &(zframe_t *) { bz_msg_encode (msg) });
+    bz_msg_append (request, msg);
     s_send_catalog (self, &request);
 }
 
@@ -301,7 +301,7 @@ s_send_batch (order_server_t *self, int64_t epoch, int64_t seq)
        && (pending = (pending_t *) zlistx_detach (self->pending, NULL))) {
         pending->seq = seq;
         zlistx_add_end (self->batch, pending);
-        zmsg_append (request, &(zframe_t *) { bz_msg_encode (&pending->order) });
+        bz_msg_append (request, &pending->order);
         header.count++;
     }
     zmsg_prepend (request, &(zframe_t *) { bz_msg_encode (&header) });
@@ -326,16 +326,11 @@ s_requeue_batch (order_server_t *self)
 static int
 s_decode_reply (zmsg_t *reply, bz_msg_t *msgs, size_t max)
 {
-    size_t count = 0;
-    char error [128];
-    for (zframe_t *frame = zmsg_first (reply); frame; frame = zmsg_next (reply)) {
-        if (count == max || bz_msg_decode_frame (&msgs [count], frame, error, sizeof error) == BZ_MSG_NONE) {
-            zsys_warning ("order: malformed catalog reply (%s)", count == max? "too many frames": error);
-            return -1;
-        }
-        count++;
-    }
-    return (int) count;
+    char error [160];
+    int count = bz_msg_decode_list (reply, 0, BZ_MSG_NONE, msgs, max, error, sizeof error);
+    if (count < 0)
+        zsys_warning ("order: malformed catalog reply (%s)", error);
+    return count;
 }
 
 //  Answers every order of list with 503 and drops it. The frontend retries with the

@@ -322,9 +322,9 @@ s_handle_router (order_sync_t *self)
             size_t max = request.count < SINCE_MAX? (size_t) request.count: SINCE_MAX;
             size_t found = order_log_since (self->log, request.number, self->records, max);
             zmsg_t *reply = zmsg_new ();
-            zmsg_append (reply, &(zframe_t *) { bz_msg_encode (&request) });
+            bz_msg_append (reply, &request);
             for (size_t r = 0; r < found; r++)
-                zmsg_append (reply, &(zframe_t *) { bz_msg_encode (&self->records [r]) });
+                bz_msg_append (reply, &self->records [r]);
             zmsg_prepend (reply, &identity);
             zmsg_send (&reply, self->router);
             zmsg_destroy (&reply);
@@ -386,9 +386,9 @@ s_publish (order_sync_t *self, int64_t epoch, const bz_msg_t *records, size_t co
     head.count = (int64_t) count;
     head.rank = self->id;
     zmsg_t *msg = zmsg_new ();
-    zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&head) });
+    bz_msg_append (msg, &head);
     for (size_t i = 0; i < count; i++)
-        zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&records [i]) });
+        bz_msg_append (msg, &records [i]);
     zmsg_send (&msg, self->pub);
     zmsg_destroy (&msg);
 }

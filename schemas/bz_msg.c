@@ -320,3 +320,36 @@ bz_msg_error (int64_t code, const char *format, ...)
     va_end (args);
     return bz_msg_encode (&msg);
 }
+
+void
+bz_msg_append (zmsg_t *out, const bz_msg_t *msg)
+{
+    assert (out && msg);
+    zmsg_append (out, &(zframe_t *) { bz_msg_encode (msg) });
+}
+
+int
+bz_msg_decode_list (zmsg_t *in, size_t first, bz_msg_id_t id, bz_msg_t *items, size_t max,
+                    char *error, size_t error_size)
+{
+    assert (in && (items || max == 0) && error && error_size > 0);
+    size_t index = 0, count = 0;
+    for (zframe_t *frame = zmsg_first (in); frame; frame = zmsg_next (in), index++) {
+        if (index < first)
+            continue;
+        if (count == max) {
+            snprintf (error, error_size, "more than %zu items", max);
+            return -1;
+        }
+        char reason [128];
+        bz_msg_id_t got = bz_msg_decode_frame (&items [count], frame, reason, sizeof reason);
+        if (got == BZ_MSG_NONE || (id != BZ_MSG_NONE && got != id)) {
+            snprintf (error, error_size, "frame %zu is not %s: %s", index + 1,
+                      id != BZ_MSG_NONE? bz_msg_name (id): "a message",
+                      got == BZ_MSG_NONE? reason: bz_msg_name (got));
+            return -1;
+        }
+        count++;
+    }
+    return (int) count;
+}

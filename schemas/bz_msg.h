@@ -51,6 +51,16 @@ int bz_msg_decode (bz_msg_t *self, const byte *data, size_t size, char *error, s
 //  malformed, with the reason in error.
 bz_msg_id_t bz_msg_decode_frame (bz_msg_t *self, zframe_t *frame, char *error, size_t error_size);
 
+//  Messages of several frames ("a header and N items": BATCH + ORDERs, REPLICATE +
+//  RECORDs, a SINCE answer's RECORDs) are built and read with these two, never by hand.
+//  append encodes msg as the last frame of out. decode_list decodes the frames of in
+//  from frame number first (0: the first) on into items, at most max; when id is not
+//  BZ_MSG_NONE every one must be a message of that id. Returns how many, or -1 with the
+//  reason in error: more than max frames, or a frame that is not such a message.
+void bz_msg_append (zmsg_t *out, const bz_msg_t *msg);
+int bz_msg_decode_list (zmsg_t *in, size_t first, bz_msg_id_t id, bz_msg_t *items,
+                        size_t max, char *error, size_t error_size);
+
 //  An ERROR message frame: code is an HTTP-like status (400, 404, 409, 503...).
 zframe_t *bz_msg_error (int64_t code, const char *format, ...) CHECK_PRINTF (2);
 

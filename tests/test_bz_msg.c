@@ -150,6 +150,44 @@ test_error_helper (void **state)
     zframe_destroy (&frame);
 }
 
+//  A header and N items: append builds it, decode_list reads the items back, checking
+//  their kind and their number.
+static void
+test_header_and_items (void **state)
+{
+    (void) state;
+    zmsg_t *msg = zmsg_new ();
+    bz_msg_t head, item;
+    bz_msg_init (&head, BZ_MSG_BATCH);
+    head.count = 3;
+    bz_msg_append (msg, &head);
+    for (int i = 0; i < 3; i++) {
+        bz_msg_init (&item, BZ_MSG_ORDER);
+        bz_msg_set_str (item.name, sizeof item.name, "FishCo");
+        bz_msg_set_str (item.side, sizeof item.side, "buy");
+        item.quantity = i + 1;
+        bz_msg_set_str (item.key, sizeof item.key, "k");
+        bz_msg_append (msg, &item);
+    }
+    assert_int_equal (zmsg_size (msg), 4);
+    bz_msg_t items [4];
+    char error [160];
+    assert_int_equal (bz_msg_decode_list (msg, 1, BZ_MSG_ORDER, items, 4, error, sizeof error), 3);
+    assert_int_equal (items [2].quantity, 3);
+    assert_int_equal (bz_msg_decode_list (msg, 0, BZ_MSG_NONE, items, 4, error, sizeof error), 4);
+    assert_int_equal (items [0].id, BZ_MSG_BATCH);
+    assert_int_equal (bz_msg_decode_list (msg, 4, BZ_MSG_ORDER, items, 4, error, sizeof error), 0);
+    //  Too many for the room given; the wrong kind; not a message at all.
+    assert_int_equal (bz_msg_decode_list (msg, 1, BZ_MSG_ORDER, items, 2, error, sizeof error), -1);
+    assert_string_equal (error, "more than 2 items");
+    assert_int_equal (bz_msg_decode_list (msg, 0, BZ_MSG_ORDER, items, 4, error, sizeof error), -1);
+    assert_string_equal (error, "frame 1 is not ORDER: BATCH");
+    zmsg_addstr (msg, "garbage");
+    assert_int_equal (bz_msg_decode_list (msg, 1, BZ_MSG_ORDER, items, 4, error, sizeof error), -1);
+    assert_non_null (strstr (error, "frame 5 is not ORDER: "));
+    zmsg_destroy (&msg);
+}
+
 int
 main (void)
 {
@@ -158,6 +196,7 @@ main (void)
         cmocka_unit_test (test_malformed_maps_are_refused),
         cmocka_unit_test (test_raw_bytes_are_refused),
         cmocka_unit_test (test_error_helper),
+        cmocka_unit_test (test_header_and_items),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

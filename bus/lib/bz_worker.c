@@ -65,7 +65,7 @@ s_send_heartbeat (bz_worker_t *self)
         info.rank = self->rank;
         info.count = self->epoch;
         msg = zmsg_new ();
-        zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&info) });
+        bz_msg_append (msg, &info);
     }
     s_send (self, BZ_HEARTBEAT, msg);
 }
@@ -79,7 +79,7 @@ s_send_ready (bz_worker_t *self)
     ready.rank = self->rank;
     ready.count = self->credit;
     zmsg_t *msg = zmsg_new ();
-    zmsg_append (msg, &(zframe_t *) { bz_msg_encode (&ready) });
+    bz_msg_append (msg, &ready);
     s_send (self, BZ_READY, msg);
     //  Whoever the broker named before, it names again in its next heartbeat: until
     //  then we lead nothing (a returning leader may have to wait, bus_broker.c).
