@@ -284,15 +284,24 @@ test_empty_batch_records_epoch (void **state)
 
 //  A storage error mid-batch (forced by a trigger from a second connection) rolls back
 //  the database and the memory copy alike.
-static void
-test_storage_error_changes_nothing (void **state)
+//  A storage error on demand: inserting a trade with key "boom" fails. Returns the
+//  connection that made the trigger (the caller closes it).
+static sqlite3 *
+s_add_boom (fixture_t *fix)
 {
-    fixture_t *fix = (fixture_t *) *state;
     sqlite3 *db = NULL;
     assert_int_equal (sqlite3_open (fix->db, &db), SQLITE_OK);
     assert_int_equal (sqlite3_exec (db, "CREATE TRIGGER boom BEFORE INSERT ON trades"
         " WHEN NEW.key = 'boom' BEGIN SELECT RAISE (ABORT, 'boom'); END", NULL, NULL, NULL),
         SQLITE_OK);
+    return db;
+}
+
+static void
+test_storage_error_changes_nothing (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    sqlite3 *db = s_add_boom (fix);
     catalog_order_t orders [] = {
         s_order ("FishCo", "buy", 10, "a"), s_order ("FishCo", "buy", 5, "boom") };
     catalog_result_t results [2];
@@ -344,12 +353,7 @@ static void
 test_group_fails_as_a_whole (void **state)
 {
     fixture_t *fix = (fixture_t *) *state;
-    sqlite3 *db = NULL;
-    assert_int_equal (sqlite3_open (fix->db, &db), SQLITE_OK);
-    assert_int_equal (sqlite3_exec (db, "CREATE TRIGGER boom BEFORE INSERT ON trades"
-        " WHEN NEW.key = 'boom' BEGIN SELECT RAISE (ABORT, 'boom'); END", NULL, NULL, NULL),
-        SQLITE_OK);
-    sqlite3_close (db);
+    sqlite3_close (s_add_boom (fix));
     catalog_order_t good [] = { s_order ("FishCo", "buy", 10, "a") };
     catalog_order_t bad [] = { s_order ("FishCo", "buy", 5, "boom") };
     catalog_order_t later [] = { s_order ("FishCo", "buy", 1, "c") };
