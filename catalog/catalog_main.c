@@ -5,7 +5,7 @@
 #include "bz_config.h"
 #include "catalog_store.h"
 #include "catalog_server.h"
-#include "bz_security.h"
+#include "bz_service.h"
 #include "catalog_restore.h"
 #include <unistd.h>
 
@@ -84,15 +84,9 @@ main (int argc, char *argv [])
     if (bz_cli_parse (&s_cli, argc, argv, values, &rc) < 0)
         return rc;
     const char *csv_path = values [OPT_CSV]? values [OPT_CSV]: s_default_csv ();
-    zsys_set_logident ("catalog");
-    bz_config_t *config = bz_config_new (values [OPT_CONFIG]);
-    if (!config)
-        return 2;
-    bz_config_log (config, "catalog");
-    bz_security_t *security = bz_security_new (config);
-    bz_security_set_default (security);
-    rc = security? s_serve (config, csv_path, values [OPT_RESTORE] != NULL): 1;
-    bz_security_destroy (&security);
-    bz_config_destroy (&config);
+    bz_service_t service;
+    if ((rc = bz_service_start (&service, "catalog", values [OPT_CONFIG])) == 0)
+        rc = s_serve (service.config, csv_path, values [OPT_RESTORE] != NULL);
+    bz_service_stop (&service);
     return rc;
 }

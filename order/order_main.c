@@ -5,7 +5,7 @@
 #include "order_server.h"
 #include "order_log.h"
 #include "bz_limits.h"
-#include "bz_security.h"
+#include "bz_service.h"
 
 enum { OPT_ID, OPT_CONFIG, OPT_DIGEST };
 static const bz_cli_option_t s_options [] = {
@@ -56,23 +56,18 @@ main (int argc, char *argv [])
         bz_config_destroy (&config);
         return rc;
     }
-    zsys_init ();
     char ident [16];
     snprintf (ident, sizeof ident, "order%d", (int) id);
-    zsys_set_logident (ident);
-    bz_config_t *config = bz_config_new (values [OPT_CONFIG]);
-    if (!config)
-        return 2;
-    bz_config_log (config, ident);
-    zsys_dir_create ("%s", bz_config_str (config, "data"));
-    bz_security_t *security = bz_security_new (config);
-    bz_security_set_default (security);
-    order_server_t *server = security? order_server_new (config, (int) id): NULL;
-    rc = server? 0: 1;
+    bz_service_t service;
+    order_server_t *server = NULL;
+    if ((rc = bz_service_start (&service, ident, values [OPT_CONFIG])) == 0) {
+        zsys_dir_create ("%s", bz_config_str (service.config, "data"));
+        if (!(server = order_server_new (service.config, (int) id)))
+            rc = 1;
+    }
     if (server)
         order_server_run (server);
     order_server_destroy (&server);
-    bz_security_destroy (&security);
-    bz_config_destroy (&config);
+    bz_service_stop (&service);
     return rc;
 }
