@@ -36,6 +36,7 @@ struct _frontend_live_t {
     int heartbeat_ms;
     int max_clients;
     zactor_t *pusher;
+    bool started;               //  set by the pusher before it signals its start
     pthread_mutex_t inbox_lock; //  guards inbox, used by the feed and the pusher
     zsock_t *inbox;             //  PUSH to the pusher
     bool overflowed;            //  a post was dropped: the pages must resync
@@ -287,6 +288,8 @@ s_pusher (zsock_t *pipe, void *args)
         ||  zsock_connect (monitor, "%s", self->monitor_endpoint))
             zsock_destroy (&monitor);
     }
+    //  zactor_new ignores the signal's status: the constructor reads started instead
+    self->started = inbox && monitor;
     zsock_signal (pipe, inbox && monitor? 0: 1);
     zpoller_t *poller = inbox && monitor? zpoller_new (pipe, inbox, monitor, NULL): NULL;
     cluster_t cluster;
@@ -356,7 +359,8 @@ frontend_live_new (bz_config_t *config, int max_clients)
         zsock_set_sndhwm (self->inbox, 10000);
         zsock_set_sndtimeo (self->inbox, 0);
     }
-    if (!self->pusher || !self->inbox || !self->clients || !self->monitor_endpoint) {
+    if (!self->pusher || !self->started || !self->inbox || !self->clients
+    ||  !self->monitor_endpoint) {
         zsys_error ("frontend: cannot start the live page's pusher");
         frontend_live_destroy (&self);
     }
