@@ -18,16 +18,18 @@ static const char *s_schema =
     "  quantity INTEGER NOT NULL, key TEXT NOT NULL UNIQUE);"
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);";
 
-static int64_t
-s_scalar (sqlite3 *db, const char *sql, int64_t fallback)
+//  One integer from sql into *value: fallback when there is no row or a NULL.
+//  Returns 0, or -1 when the query fails.
+static int
+s_scalar (sqlite3 *db, const char *sql, int64_t fallback, int64_t *value)
 {
     sqlite3_stmt *stmt = NULL;
-    int64_t value = fallback;
-    if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK
-    &&  sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
-        value = sqlite3_column_int64 (stmt, 0);
+    *value = fallback;
+    int rc = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK? sqlite3_step (stmt): SQLITE_ERROR;
+    if (rc == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+        *value = sqlite3_column_int64 (stmt, 0);
     sqlite3_finalize (stmt);
-    return value;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE? 0: -1;
 }
 
 order_log_t *
@@ -45,13 +47,14 @@ order_log_new (const char *path)
     ||  sqlite3_prepare_v2 (self->db, "SELECT number, name, side, quantity, key FROM orders "
                             "WHERE number >= ? ORDER BY number LIMIT ?", -1, &self->since, NULL)
     ||  sqlite3_prepare_v2 (self->db, "INSERT OR REPLACE INTO meta VALUES ('epoch', ?)",
-                            -1, &self->set_epoch, NULL)) {
+                            -1, &self->set_epoch, NULL)
+    ||  s_scalar (self->db, "SELECT max(number) FROM orders", -1, &self->last)
+    ||  s_scalar (self->db, "SELECT value FROM meta WHERE key = 'epoch'", 0, &self->epoch)) {
+        //  An unreadable last number must not pass for an empty log
         zsys_error ("order log %s: %s", path, sqlite3_errmsg (self->db));
         order_log_destroy (&self);
         return NULL;
     }
-    self->last = s_scalar (self->db, "SELECT max(number) FROM orders", -1);
-    self->epoch = s_scalar (self->db, "SELECT value FROM meta WHERE key = 'epoch'", 0);
     return self;
 }
 
@@ -133,10 +136,15 @@ order_log_get (order_log_t *self, int64_t number, bz_msg_t *record)
     assert (self && record);
     sqlite3_reset (self->get);
     sqlite3_bind_int64 (self->get, 1, number);
-    int rc = -1;
-    if (sqlite3_step (self->get) == SQLITE_ROW) {
+    int step = sqlite3_step (self->get), rc = 0;
+    if (step == SQLITE_ROW) {
         s_read_record (self->get, record);
-        rc = 0;
+        rc = 1;
+    }
+    else
+    if (step != SQLITE_DONE) {
+        zsys_error ("order log: cannot read order %" PRId64 ": %s", number, sqlite3_errmsg (self->db));
+        rc = -1;
     }
     sqlite3_reset (self->get);
     return rc;

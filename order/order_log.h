@@ -8,7 +8,8 @@
 
 typedef struct _order_log_t order_log_t;
 
-//  Opens or creates the log at path. Returns NULL (logged) if SQLite fails.
+//  Opens or creates the log at path. Returns NULL (logged) if SQLite fails, reading
+//  the log's last number and epoch included.
 order_log_t *order_log_new (const char *path);
 void order_log_destroy (order_log_t **self_p);
 
@@ -20,7 +21,8 @@ int64_t order_log_last (order_log_t *self);
 //  must be new; otherwise nothing is written and it returns -1.
 int order_log_append (order_log_t *self, const bz_msg_t *records, size_t count);
 
-//  Fills record with order number. Returns 0, or -1 if there is no such order.
+//  Fills record with order number. Returns 1, 0 when there is no such order, or -1
+//  (logged) when the log cannot be read: a failure never reads as "not found".
 int order_log_get (order_log_t *self, int64_t number, bz_msg_t *record);
 
 //  The number of the order with this idempotency key, or -1.

@@ -191,7 +191,7 @@ s_handle_order (order_server_t *self, bz_request_t *request, const bz_msg_t *ord
     int64_t number = order_log_find_key (self->log, order->key);
     pending_t *pending = (pending_t *) zhashx_lookup (self->by_key, order->key);
     bz_msg_t first;
-    if ((number >= 0 && order_log_get (self->log, number, &first) == 0 && !s_same_order (&first, order))
+    if ((number >= 0 && order_log_get (self->log, number, &first) == 1 && !s_same_order (&first, order))
     ||  (number < 0 && pending && !s_same_order (&pending->order, order)))
         s_reply (self, &request, bz_msg_error (422, "idempotency key reused for a different order"));
     else
@@ -219,8 +219,12 @@ static void
 s_handle_get (order_server_t *self, bz_request_t *request, int64_t number)
 {
     bz_msg_t record;
-    if (order_log_get (self->log, number, &record) == 0)
+    int found = order_log_get (self->log, number, &record);
+    if (found == 1)
         s_reply (self, &request, bz_msg_encode (&record));
+    else
+    if (found < 0)
+        s_reply (self, &request, bz_msg_error (503, "order log cannot be read, retry"));
     else {
         //  Another leader may have taken orders we have not seen: ask the catalog first.
         zlistx_add_end (self->reads, request);
@@ -387,10 +391,12 @@ s_answer_known (order_server_t *self)
         bz_msg_t get, record;
         char error [128];
         bz_msg_decode_frame (&get, zmsg_first (request->body), error, sizeof error);
-        if (order_log_get (self->log, get.number, &record) == 0)
+        int found = order_log_get (self->log, get.number, &record);
+        if (found == 1)
             s_reply (self, &request, bz_msg_encode (&record));
         else
-            s_reply (self, &request, bz_msg_error (404, "order not found"));
+            s_reply (self, &request, found < 0? bz_msg_error (503, "order log cannot be read, retry")
+                                              : bz_msg_error (404, "order not found"));
     }
 }
 

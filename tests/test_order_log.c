@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include "order_log.h"
 
 static char s_path [64];
@@ -52,11 +53,11 @@ test_append_get_and_reopen (void **state)
     assert_int_equal (order_log_append (log, batch, 2), 0);
     assert_int_equal (order_log_last (log), 1);
     bz_msg_t got;
-    assert_int_equal (order_log_get (log, 1, &got), 0);
+    assert_int_equal (order_log_get (log, 1, &got), 1);
     assert_string_equal (got.name, "FishCo");
     assert_string_equal (got.side, "sell");
     assert_int_equal (got.quantity, 2);
-    assert_int_equal (order_log_get (log, 2, &got), -1);
+    assert_int_equal (order_log_get (log, 2, &got), 0);        //  none: not a failure
     assert_int_equal (order_log_find_key (log, "k0"), 0);
     assert_int_equal (order_log_find_key (log, "nope"), -1);
     char *digest = order_log_digest (log);
@@ -94,12 +95,43 @@ test_gaps_and_repeated_keys_write_nothing (void **state)
     order_log_destroy (&log);
 }
 
+//  A log that cannot be read says so: a stored order never reads as "not found" (the
+//  leader would answer 404 for an acknowledged order).
+static void
+test_read_failure_is_not_not_found (void **state)
+{
+    (void) state;
+    char path [96];
+    snprintf (path, sizeof path, "%s.read", s_path);      //  a log of its own
+    order_log_t *log = order_log_new (path);
+    assert_non_null (log);
+    bz_msg_t batch [] = { s_record (0, "GameStart", "buy", 3, "k0") };
+    assert_int_equal (order_log_append (log, batch, 1), 0);
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, "ALTER TABLE orders RENAME TO gone", NULL, NULL, NULL), SQLITE_OK);
+    bz_msg_t got;
+    assert_int_equal (order_log_get (log, 0, &got), -1);
+    assert_int_equal (sqlite3_exec (db, "ALTER TABLE gone RENAME TO orders", NULL, NULL, NULL),
+                      SQLITE_OK);
+    sqlite3_close (db);
+    assert_int_equal (order_log_get (log, 0, &got), 1);        //  readable again
+    order_log_destroy (&log);
+    const char *suffixes [] = { "", "-wal", "-shm" };
+    for (int k = 0; k < 3; k++) {
+        char file [112];
+        snprintf (file, sizeof file, "%s%s", path, suffixes [k]);
+        unlink (file);
+    }
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_append_get_and_reopen),
         cmocka_unit_test (test_gaps_and_repeated_keys_write_nothing),
+        cmocka_unit_test (test_read_failure_is_not_not_found),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
