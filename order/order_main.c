@@ -65,8 +65,8 @@ main (int argc, char *argv [])
         if (!(server = order_server_new (service.config, (int) id)))
             rc = 1;
     }
-    if (server)
-        order_server_run (server);
+    if (server && order_server_run (server))
+        rc = 1;
     order_server_destroy (&server);
     bz_service_stop (&service);
     return rc;

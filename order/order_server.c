@@ -249,11 +249,14 @@ s_handle_request (order_server_t *self, bz_request_t *request)
                  id == BZ_MSG_NONE? error: "unexpected message"));
 }
 
-//  Sends a request to the catalog; the machine set its deadline.
+//  Sends a request to the catalog; the machine set its deadline. One that cannot go
+//  (no socket: a reopen failed) is retried when that deadline passes.
 static void
 s_send_catalog (order_server_t *self, zmsg_t **request_p)
 {
-    bz_client_send (self->catalog, "catalog", request_p);
+    if (bz_client_send (self->catalog, "catalog", request_p))
+        zsys_warning ("order %d: cannot send to the catalog; retrying at the deadline",
+                      self->id);
 }
 
 //  Sends a one-frame request to the catalog.
@@ -681,31 +684,40 @@ order_server_destroy (order_server_t **self_p)
     *self_p = NULL;
 }
 
-void
+int
 order_server_run (order_server_t *self)
 {
     assert (self);
     int heartbeat_ms = bz_worker_tick_ms (self->worker);
     while (!zsys_interrupted) {
+        //  The catalog's socket is NULL after a reopen failed: not polled until the next
+        //  reset (at the machine's deadline) makes one.
+        zsock_t *catalog = bz_client_socket (self->catalog);
         zmq_pollitem_t items [2 + ORDER_SYNC_ITEMS] = {
             { zsock_resolve (bz_worker_socket (self->worker)), 0, ZMQ_POLLIN, 0 },
-            { zsock_resolve (bz_client_socket (self->catalog)), 0, ZMQ_POLLIN, 0 },
+            { catalog? zsock_resolve (catalog): NULL, 0, ZMQ_POLLIN, 0 },
         };
-        int count = 2 + order_sync_poll_items (self->sync, items + 2, ORDER_SYNC_ITEMS);
+        int first_sync = catalog? 2: 1;
+        int count = first_sync + order_sync_poll_items (self->sync, items + first_sync,
+                                                        ORDER_SYNC_ITEMS);
         int64_t now = zclock_mono ();
         int64_t wake = self->sync_tick_at;
         if (self->replica.call != REPLICA_CALL_NONE && self->replica.deadline < wake)
             wake = self->replica.deadline;
         if (self->replica.calm_until > now && self->replica.calm_until < wake)
             wake = self->replica.calm_until;
-        if (zmq_poll (items, count, wake > now? (long) (wake - now): 0) < 0)
-            break;
+        if (zmq_poll (items, count, wake > now? (long) (wake - now): 0) < 0) {
+            if (zsys_interrupted)
+                break;
+            zsys_error ("order %d: cannot poll: %s", self->id, zmq_strerror (zmq_errno ()));
+            return -1;
+        }
         for (int i = 0; i < 1000 && (zsock_events (bz_worker_socket (self->worker)) & ZMQ_POLLIN); i++) {
             bz_request_t *request = bz_worker_recv (self->worker);
             if (request)
                 s_handle_request (self, request);
         }
-        if (items [1].revents & ZMQ_POLLIN)
+        if (catalog && (items [1].revents & ZMQ_POLLIN))
             s_on_catalog (self);
         order_sync_handle (self->sync);
         s_release_committed (self);
@@ -718,4 +730,5 @@ order_server_run (order_server_t *self)
             self->sync_tick_at = zclock_mono () + heartbeat_ms;
         }
     }
+    return 0;
 }

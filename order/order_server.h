@@ -13,7 +13,8 @@ typedef struct _order_server_t order_server_t;
 order_server_t *order_server_new (bz_config_t *config, int id);
 void order_server_destroy (order_server_t **self_p);
 
-//  Serves until the process is interrupted.
-void order_server_run (order_server_t *self);
+//  Serves until the process is interrupted: returns 0 then, or -1 (logged) when it
+//  cannot wait on its sockets any more.
+int order_server_run (order_server_t *self);
 
 #endif

@@ -141,6 +141,8 @@ bz_client_reset (bz_client_t *self)
     zsock_destroy (&self->socket);
     self->waiting_count = 0;
     self->socket = s_connect (self);
+    if (!self->socket)
+        zsys_error ("client: cannot reopen a socket to the bus at %s", self->endpoint);
 }
 
 zmsg_t *

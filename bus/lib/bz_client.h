@@ -28,7 +28,9 @@ zmsg_t *bz_client_request (bz_client_t *self, const char *service, zmsg_t **requ
 //  which returns the reply to the oldest waiting request, or NULL for anything else
 //  (a late reply to a request given up on, or one out of order). When the caller gives
 //  up waiting, reset forgets every waiting request and reopens the socket (Lazy
-//  Pirate); the socket then changes. waiting says how many requests await a reply.
+//  Pirate); the socket then changes, and is NULL (logged) when it cannot be reopened:
+//  send then fails until a later reset succeeds. waiting says how many requests await
+//  a reply.
 #define BZ_CLIENT_INFLIGHT  8
 int bz_client_send (bz_client_t *self, const char *service, zmsg_t **request_p);
 zmsg_t *bz_client_recv (bz_client_t *self);
