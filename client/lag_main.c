@@ -63,14 +63,20 @@ main (int argc, char *argv [])
     if ((rc = bz_cli_int (&s_cli, "ROUNDS", argv [4], 1, 100000000, &rounds)))
         return rc;
     setenv ("ZSYS_SIGHANDLER", "false", 1);
-    curl_global_init (CURL_GLOBAL_DEFAULT);
-    client_http_t *trade = client_http_new (argv [1]), *watch = client_http_new (argv [2]);
+    client_http_t *trade = NULL, *watch = NULL;
+    if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK
+    ||  !(trade = client_http_new (argv [1])) || !(watch = client_http_new (argv [2]))) {
+        //  Never a report of zero failures for rounds that did not run
+        fprintf (stderr, "bazaar-lag: cannot set up HTTP (libcurl)\n");
+        client_http_destroy (&trade);
+        return 1;
+    }
     char path [128];
     snprintf (path, sizeof path, "/stocks/%s", argv [3]);
     client_hist_t delays;
     client_hist_init (&delays);
     int failed = 0;
-    for (int round = 0; round < rounds && trade && watch; round++) {
+    for (int round = 0; round < rounds; round++) {
         int64_t delay = s_round (trade, watch, argv [3], path, round);
         if (delay < 0)
             failed++;
