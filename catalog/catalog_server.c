@@ -315,7 +315,15 @@ s_handle_batch (catalog_server_t *self, const bz_msg_t *request, zmsg_t *body, z
         zmsg_append (reply, &error);
         return;
     }
-    catalog_result_t *results = self->results + self->pending + self->grouped;
+    size_t used = self->pending + self->grouped;
+    if (used + count > CATALOG_GROUP_MAX * CATALOG_BATCH_MAX) {
+        //  Only when invalidations wait unpublished (publish not called): no room for
+        //  more results, and none may be dropped. The leader retries.
+        zmsg_append (reply, &(zframe_t *) {
+            bz_msg_error (503, "catalog busy: invalidations not yet published") });
+        return;
+    }
+    catalog_result_t *results = self->results + used;
     int status = catalog_store_apply_batch (self->store, request->epoch, request->seq,
                                             request->number, self->orders, count, results);
     if (self->metrics) {

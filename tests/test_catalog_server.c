@@ -334,6 +334,37 @@ test_batches_grouped_share_a_commit (void **state)
     assert_int_equal (catalog_store_lookup (fix->store, "FishCo")->quantity, 85);
 }
 
+//  Results wait for publish (their invalidations): a caller that never publishes runs
+//  out of room, and then a batch is refused 503 rather than memory overrun or an
+//  invalidation dropped.
+static void
+test_unpublished_results_are_bounded (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    for (int batch = 1; batch <= CATALOG_GROUP_MAX + 1; batch++) {
+        zmsg_t *request = s_batch (2, batch, CATALOG_BATCH_MAX);
+        for (int i = 0; i < CATALOG_BATCH_MAX; i++) {
+            char key [32];
+            snprintf (key, sizeof key, "b%d-%d", batch, i);
+            s_add_order (request, "BoarCo", "sell", 1, key);
+        }
+        zmsg_t *reply = s_handle (fix, request);
+        if (batch <= CATALOG_GROUP_MAX)
+            assert_int_equal (zmsg_size (reply), CATALOG_BATCH_MAX);
+        else {
+            assert_int_equal (zmsg_size (reply), 1);
+            assert_int_equal (s_frame (reply, 0, BZ_MSG_ERROR).code, 503);
+        }
+        zmsg_destroy (&reply);
+    }
+    catalog_server_publish (fix->server);
+    zmsg_t *request = s_batch (2, CATALOG_GROUP_MAX + 1, 1);
+    s_add_order (request, "BoarCo", "sell", 1, "after");
+    zmsg_t *reply = s_handle (fix, request);
+    assert_int_equal (s_frame (reply, 0, BZ_MSG_TRADED).number, CATALOG_GROUP_MAX * CATALOG_BATCH_MAX);
+    zmsg_destroy (&reply);
+}
+
 //  Reads one published message: its topic and body.
 static bool
 s_receive (zsock_t *sub, char *topic, size_t topic_size, bz_msg_t *msg)
@@ -420,6 +451,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_malformed_requests_get_400, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_batch_and_since, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_batches_grouped_share_a_commit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_unpublished_results_are_bounded, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_invalidations_after_publish, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
