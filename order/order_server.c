@@ -629,8 +629,10 @@ order_server_t *
 order_server_new (bz_config_t *config, int id)
 {
     assert (config);
-    if (id < 1 || id > BZ_REPLICAS_MAX)
+    if (id < 1 || id > BZ_REPLICAS_MAX) {
+        zsys_error ("order: id %d is not in 1..%d", id, BZ_REPLICAS_MAX);
         return NULL;
+    }
     order_server_t *self = (order_server_t *) zmalloc (sizeof (order_server_t));
     self->id = id;
     char file [32];

@@ -26,8 +26,10 @@ bz_client_dealer (const char *endpoint, bz_security_t *security, int max_frame)
 {
     assert (endpoint && security);
     zsock_t *socket = zsock_new (ZMQ_DEALER);
-    if (!socket)
+    if (!socket) {
+        zsys_error ("client: cannot make a socket: %s", zmq_strerror (zmq_errno ()));
         return NULL;
+    }
     zsock_set_linger (socket, 0);
     zsock_set_sndhwm (socket, BZ_CLIENT_HWM);
     zsock_set_rcvhwm (socket, BZ_CLIENT_HWM);
@@ -38,6 +40,7 @@ bz_client_dealer (const char *endpoint, bz_security_t *security, int max_frame)
     zsock_set_maxmsgsize (socket, max_frame);
     if (bz_security_client (security, socket)
     ||  zsock_connect (socket, "%s", endpoint)) {
+        zsys_error ("client: cannot connect to the bus at %s", endpoint);
         zsock_destroy (&socket);
         return NULL;
     }
@@ -140,9 +143,7 @@ bz_client_reset (bz_client_t *self)
     self->retries++;
     zsock_destroy (&self->socket);
     self->waiting_count = 0;
-    self->socket = s_connect (self);
-    if (!self->socket)
-        zsys_error ("client: cannot reopen a socket to the bus at %s", self->endpoint);
+    self->socket = s_connect (self);        //  NULL, logged, when it cannot
 }
 
 zmsg_t *

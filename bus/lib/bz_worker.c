@@ -94,8 +94,11 @@ bz_worker_t *
 bz_worker_new (bz_config_t *config, const char *service, int rank)
 {
     assert (config && service);
-    if (strlen (service) > BZ_SERVICE_MAX || rank < 0)
+    if (strlen (service) > BZ_SERVICE_MAX || rank < 0) {
+        zsys_error ("worker %s: service name over %d characters, or rank %d below 0",
+                    service, BZ_SERVICE_MAX, rank);
         return NULL;
+    }
     bz_worker_t *self = (bz_worker_t *) zmalloc (sizeof (bz_worker_t));
     self->service = strdup (service);
     self->rank = rank;
@@ -105,6 +108,7 @@ bz_worker_new (bz_config_t *config, const char *service, int rank)
     self->metrics = bz_metrics_new (bz_cli_version ());
     self->socket = zsock_new (ZMQ_DEALER);
     if (!self->socket) {
+        zsys_error ("worker %s: cannot make a socket: %s", service, zmq_strerror (zmq_errno ()));
         bz_worker_destroy (&self);
         return NULL;
     }
@@ -121,6 +125,7 @@ bz_worker_new (bz_config_t *config, const char *service, int rank)
     self->endpoint = strdup (bz_config_endpoint (config, "bus"));
     if (bz_security_client (bz_security_for (config), self->socket)
     ||  zsock_connect (self->socket, "%s", self->endpoint)) {
+        zsys_error ("worker %s: cannot connect to the bus at %s", service, self->endpoint);
         bz_worker_destroy (&self);
         return NULL;
     }
