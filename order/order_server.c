@@ -711,6 +711,8 @@ order_server_run (order_server_t *self)
         if (zmq_poll (items, count, wake > now? (long) (wake - now): 0) < 0) {
             if (zsys_interrupted)
                 break;
+            if (zmq_errno () == EINTR)
+                continue;               //  another signal: wait again
             zsys_error ("order %d: cannot poll: %s", self->id, zmq_strerror (zmq_errno ()));
             return -1;
         }
