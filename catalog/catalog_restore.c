@@ -1,6 +1,8 @@
 /*  catalog_restore: reads the order replicas' logs (SQLite, read-only) to tell whether the
     catalog's book is whole, and rebuilds it from them. See docs/catalog.md, "A lost catalog".  */
 #include <sqlite3.h>
+#include <unistd.h>
+#include <errno.h>
 #include "catalog_restore.h"
 #include "catalog_store.h"
 
@@ -189,19 +191,41 @@ s_build (const char *path, const char *csv_path, const log_copy_t *log, int64_t 
     return rc;
 }
 
-//  Moves path and its WAL files aside (suffix) or removes them (suffix NULL).
-static void
-s_move_db (const char *path, const char *suffix)
+static const char *s_db_parts [] = { "-wal", "-shm", "" };   //  the database itself last
+
+//  Moves the database at path and its -wal and -shm files aside, to path + suffix (+ the
+//  same endings). Returns 0, or -1 (logged) when one of them exists and cannot be moved:
+//  then those already moved go back, so a database never ends up beside another one's
+//  WAL, which SQLite would apply to it.
+static int
+s_move_aside (const char *path, const char *suffix)
 {
-    const char *parts [] = { "", "-wal", "-shm" };
+    char from [3][1100], to [3][1200];
+    int moved = 0;
+    for (; moved < 3; moved++) {
+        snprintf (from [moved], sizeof from [moved], "%s%s", path, s_db_parts [moved]);
+        snprintf (to [moved], sizeof to [moved], "%s%s%s", path, suffix, s_db_parts [moved]);
+        if (access (from [moved], F_OK) == 0 && rename (from [moved], to [moved])) {
+            zsys_error ("catalog restore: cannot move %s aside: %s", from [moved], strerror (errno));
+            break;
+        }
+    }
+    if (moved == 3)
+        return 0;
+    while (moved-- > 0)
+        if (access (to [moved], F_OK) == 0 && rename (to [moved], from [moved]))
+            zsys_error ("catalog restore: cannot move %s back: %s", to [moved], strerror (errno));
+    return -1;
+}
+
+//  Removes the database at path and its -wal and -shm files.
+static void
+s_remove_db (const char *path)
+{
     for (int i = 0; i < 3; i++) {
-        char from [1100], to [1200];
-        snprintf (from, sizeof from, "%s%s", path, parts [i]);
-        snprintf (to, sizeof to, "%s%s%s", path, suffix? suffix: "", parts [i]);
-        if (suffix)
-            rename (from, to);
-        else
-            remove (from);
+        char file [1100];
+        snprintf (file, sizeof file, "%s%s", path, s_db_parts [i]);
+        remove (file);
     }
 }
 
@@ -218,18 +242,26 @@ catalog_restore (bz_config_t *config, const char *db_path, const char *csv_path)
     int longest = s_read_logs (config, logs, replicas);
     char building [1100];
     snprintf (building, sizeof building, "%s.restoring", db_path);
-    s_move_db (building, NULL);
+    s_remove_db (building);
     int rc = longest > 0? s_build (building, csv_path, &logs [longest], info.epoch): -1;
     if (rc == 0) {
+        //  The present database is kept aside, never overwritten: if it cannot be moved,
+        //  nothing changes.
         char aside [64];
         snprintf (aside, sizeof aside, ".lost-%lld", (long long) time (NULL));
-        s_move_db (db_path, aside);
-        rc = rename (building, db_path) == 0? 0: -1;
-        zsys_info ("catalog restore: %s rebuilt with %zu orders from order%d.db, epoch %" PRId64,
-                   db_path, logs [longest].count, longest, info.epoch);
+        if (s_move_aside (db_path, aside))
+            rc = -1;
+        else
+        if (rename (building, db_path)) {
+            zsys_error ("catalog restore: cannot move %s to %s: %s", building, db_path, strerror (errno));
+            rc = -1;
+        }
+        else
+            zsys_info ("catalog restore: %s rebuilt with %zu orders from order%d.db, epoch %" PRId64,
+                       db_path, logs [longest].count, longest, info.epoch);
     }
-    else
-        s_move_db (building, NULL);
+    if (rc != 0)
+        s_remove_db (building);
     for (int id = 1; id <= replicas; id++)
         free (logs [id].orders);
     return rc;

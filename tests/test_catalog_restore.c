@@ -137,6 +137,33 @@ test_restore_rebuilds_book_and_trades (void **state)
     catalog_store_destroy (&store);
 }
 
+//  The present catalog.db is moved aside, never overwritten: when it cannot be moved (here
+//  the names it would take are held by directories), the restore fails and changes
+//  nothing, and leaves no half-built file behind.
+static void
+test_restore_that_cannot_keep_the_old_file_changes_nothing (void **state)
+{
+    fixture_t *fix = (fixture_t *) *state;
+    s_write_log (fix, 1, 4, 17, false);
+    s_write_log (fix, 2, 4, 17, false);
+    catalog_store_t *store = catalog_store_new (fix->db, fix->csv);     //  the old book
+    assert_non_null (store);
+    catalog_store_destroy (&store);
+    long long now = (long long) time (NULL);
+    char command [512];
+    snprintf (command, sizeof command,
+              "for t in $(seq %lld %lld); do mkdir -p '%s.lost-'$t/x; done", now - 1, now + 60, fix->db);
+    assert_int_equal (system (command), 0);
+    assert_int_equal (catalog_restore (fix->config, fix->db, fix->csv), -1);
+    store = catalog_store_new (fix->db, "/nonexistent.csv");
+    assert_non_null (store);
+    assert_int_equal (catalog_store_last_number (store), -1);           //  still the old one
+    catalog_store_destroy (&store);
+    char building [160];
+    snprintf (building, sizeof building, "%s.restoring", fix->db);
+    assert_int_not_equal (access (building, F_OK), 0);
+}
+
 static void
 test_restore_needs_an_agreeing_majority (void **state)
 {
@@ -156,6 +183,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_new_cluster_may_import, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_missing_or_behind_is_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_restore_rebuilds_book_and_trades, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_restore_that_cannot_keep_the_old_file_changes_nothing,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_restore_needs_an_agreeing_majority, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
