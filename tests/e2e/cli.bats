@@ -129,7 +129,7 @@ EOF_BAD
             local args=()
             [[ $program == bazaar-busctl ]] && args=(leader)
             # shellcheck disable=SC2086  # "bazaar-order --id 1" splits on purpose
-            run --separate-stderr env "$setting" timeout 10 $BAZAAR_BIN/$program "${args[@]}"
+            run --separate-stderr env "$setting" timeout -k 2 10 $BAZAAR_BIN/$program "${args[@]}"
             [ "$status" -eq 2 ] || { echo "$setting $program: exit $status ($stderr)"; return 1; }
             [ "$(grep -c . <<< "$stderr")" -eq 1 ] || { echo "$setting $program: '$stderr'"; return 1; }
             [[ $stderr == *"setting $key:"* ]] || { echo "$setting $program: '$stderr'"; return 1; }
@@ -155,11 +155,11 @@ EOF_BAD
     printf 'bazaar\n    http_prot = 9090\n' > "$dir/typo.cfg"
     printf 'bazaar\n    http_port = 9090\n' > "$dir/good.cfg"
     for program in bazaar-config bazaar-bus bazaar-catalog bazaar-frontend bazaar-busmon bazaar-wirefuzz; do
-        run --separate-stderr timeout 10 "$BAZAAR_BIN/$program" --config /typo
+        run --separate-stderr timeout -k 2 10 "$BAZAAR_BIN/$program" --config /typo
         [ "$status" -eq 2 ] && [[ $stderr == *"/typo: no such file"* ]] || { echo "$program: $status $stderr"; return 1; }
-        run --separate-stderr env BAZAAR_CONFIG=/nonexistent timeout 10 "$BAZAAR_BIN/$program"
+        run --separate-stderr env BAZAAR_CONFIG=/nonexistent timeout -k 2 10 "$BAZAAR_BIN/$program"
         [ "$status" -eq 2 ] && [[ $stderr == *"/nonexistent: no such file"* ]] || { echo "$program: $status $stderr"; return 1; }
-        run --separate-stderr timeout 10 "$BAZAAR_BIN/$program" --config "$dir/typo.cfg"
+        run --separate-stderr timeout -k 2 10 "$BAZAAR_BIN/$program" --config "$dir/typo.cfg"
         [ "$status" -eq 2 ] && [[ $stderr == *"unknown setting 'http_prot'"* ]] || { echo "$program: $status $stderr"; return 1; }
     done
     [ "$("$BAZAAR_BIN/bazaar-config" --config "$dir/good.cfg" http_port)" = 9090 ]
@@ -215,7 +215,7 @@ EOF_BAD
 
 @test "bazaar-client: BAZAAR_HTTP_PORT and HOST:PORT" {
     #   Nothing listens there: the client says which URL it tried (exit 3, setup failed)
-    run --separate-stderr env BAZAAR_HTTP_PORT=1 timeout 20 "$BAZAAR_BIN/bazaar-client" --iterations 1
+    run --separate-stderr env BAZAAR_HTTP_PORT=1 timeout -k 2 20 "$BAZAAR_BIN/bazaar-client" --iterations 1
     [ "$status" -eq 3 ]
     run --separate-stderr env BAZAAR_HTTP_PORT=99999 "$BAZAAR_BIN/bazaar-client"
     [ "$status" -eq 2 ] && [[ $stderr == *BAZAAR_HTTP_PORT* ]]

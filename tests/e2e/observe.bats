@@ -89,13 +89,13 @@ metrics_text () {
 }
 
 @test "busmon --once --json: a snapshot of the workers and the leader's epoch, then exit" {
-    run timeout 10 "$BUSMON" --once --json
+    run timeout -k 2 10 "$BUSMON" --once --json
     [ "$status" = 0 ]
     echo "$output"
     [ "${#lines[@]}" = 1 ]
     jq -e '.event == "state" and (.workers | length) == 4 and .leaders.order.rank == 3
            and .leaders.order.epoch > 0 and (.time | test("^20[0-9-]+T[0-9:.]+Z$"))' <<< "$output"
-    run timeout 10 "$BUSMON" --once
+    run timeout -k 2 10 "$BUSMON" --once
     [ "$status" = 0 ]
     grep -E 'live +order +rank=3 leader epoch=[0-9]+ +\(term [0-9]+ of replica 3\)' <<< "$output"
 }
@@ -122,12 +122,18 @@ metrics_text () {
 }
 
 @test "busmon says so when nothing comes from the bus within liveness; --once then fails" {
-    #   Another data directory: this cluster's cluster.env would refuse the other port.
-    run timeout 10 env BAZAAR_DATA="$BATS_TEST_TMPDIR" BAZAAR_PORT_BASE=$((BAZAAR_PORT_BASE + 1000)) "$BUSMON" --once
+    #   Another data directory (this cluster's cluster.env would refuse another port), and a
+    #   monitor port that nothing can hold: the last of this file's own block of 32 (the
+    #   services use +0..+23, HTTP +30). A port outside the block may be another file's
+    #   cluster, running at the same time. -k: a busmon that ignored SIGTERM fails here at
+    #   once instead of holding the file until its timeout.
+    local silent=(env BAZAAR_DATA="$BATS_TEST_TMPDIR" BAZAAR_PORT_BASE=$((BAZAAR_PORT_BASE + 28)) "$BUSMON")
+    run timeout -k 2 10 "${silent[@]}" --once
     [ "$status" = 1 ]
-    grep -q 'bus.silent.*nothing from the bus at tcp://127.0.0.1:.* for 500 ms' <<< "$output"
+    grep -q "bus.silent.*nothing from the bus at tcp://127.0.0.1:$((BAZAAR_PORT_BASE + 29)) for 500 ms" <<< "$output"
     #   It says so after 500 ms; the timeout only leaves room for a slow start (ASan, load)
-    run timeout 5 env BAZAAR_DATA="$BATS_TEST_TMPDIR" BAZAAR_PORT_BASE=$((BAZAAR_PORT_BASE + 1000)) "$BUSMON" --json
+    run timeout -k 2 5 "${silent[@]}" --json
+    [ "$status" = 124 ]
     [ "$(head -n 1 <<< "$output" | jq -r .event)" = bus.silent ]
 }
 
