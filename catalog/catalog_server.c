@@ -489,8 +489,8 @@ s_serve (catalog_server_t *self)
         return;                         //  bus control, handled by bz_worker
     count++;
     for (int reads = 0; count < CATALOG_GROUP_MAX && reads < 2 * CATALOG_GROUP_MAX
-                     && s_is_batch (requests [count - 1]->body)
-                     && (zsock_events (socket) & ZMQ_POLLIN); reads++)
+                     && (zsock_events (socket) & ZMQ_POLLIN)
+                     && s_is_batch (requests [count - 1]->body); reads++)
         if ((requests [count] = bz_worker_recv (self->worker)))
             count++;
     for (size_t i = 0; i < count; i++) {

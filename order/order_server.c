@@ -215,20 +215,28 @@ s_handle_order (order_server_t *self, bz_request_t *request, const bz_msg_t *ord
     }
 }
 
-static void
-s_handle_get (order_server_t *self, bz_request_t *request, int64_t number)
+//  Answers a read of order number from our log: the order, or 503 when the log cannot
+//  be read, or, when it holds no such order and last_word is set, 404. Returns false,
+//  request untouched, when the log has no such order and last_word is not set.
+static bool
+s_answer_from_log (order_server_t *self, bz_request_t **request_p, int64_t number, bool last_word)
 {
     bz_msg_t record;
     int found = order_log_get (self->log, number, &record);
-    if (found == 1)
-        s_reply (self, &request, bz_msg_encode (&record));
-    else
-    if (found < 0)
-        s_reply (self, &request, bz_msg_error (503, "order log cannot be read, retry"));
-    else {
-        //  Another leader may have taken orders we have not seen: ask the catalog first.
+    if (found == 0 && !last_word)
+        return false;
+    s_reply (self, request_p, found == 1? bz_msg_encode (&record)
+                            : found < 0? bz_msg_error (503, "order log cannot be read, retry")
+                            : bz_msg_error (404, "order not found"));
+    return true;
+}
+
+static void
+s_handle_get (order_server_t *self, bz_request_t *request, int64_t number)
+{
+    //  Another leader may have taken orders we have not seen: ask the catalog first.
+    if (!s_answer_from_log (self, &request, number, false))
         zlistx_add_end (self->reads, request);
-    }
 }
 
 static void
@@ -391,15 +399,10 @@ s_answer_known (order_server_t *self)
     s_release_committed (self);
     bz_request_t *request;
     while ((request = (bz_request_t *) zlistx_detach (self->reads, NULL))) {
-        bz_msg_t get, record;
+        bz_msg_t get;
         char error [128];
         bz_msg_decode_frame (&get, zmsg_first (request->body), error, sizeof error);
-        int found = order_log_get (self->log, get.number, &record);
-        if (found == 1)
-            s_reply (self, &request, bz_msg_encode (&record));
-        else
-            s_reply (self, &request, found < 0? bz_msg_error (503, "order log cannot be read, retry")
-                                              : bz_msg_error (404, "order not found"));
+        s_answer_from_log (self, &request, get.number, true);
     }
 }
 
