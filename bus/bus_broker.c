@@ -3,6 +3,7 @@
 #include "bus_broker.h"
 #include "bz_cli.h"
 #include "bz_bus.h"
+#include "bz_loop.h"
 #include "bz_metrics.h"
 #include "bz_msg.h"
 #include "bz_security.h"
@@ -61,7 +62,8 @@ struct _bus_broker_t {
     zhashx_t *services;
     zhashx_t *workers;
     int heartbeat_ms, liveness, queue_wait_ms, queue_max, max_credit;
-    int64_t heartbeat_at, stats_at;
+    bz_timer_t housekeeping;    //  every heartbeat_ms (s_housekeeping)
+    bz_timer_t stats;           //  every second: "stats" on the monitor
     bz_metrics_t *metrics;      //  the bus's own, in bus.metrics as service "bus"
     int requests_id, unavailable_id, dropped_id, workers_id, queued_id, transport_id;
 };
@@ -737,7 +739,7 @@ s_housekeeping (bus_broker_t *self)
         s_worker_delete (self, w, true);
     zlistx_destroy (&dead);
 
-    bool stats = now >= self->stats_at;
+    bool stats = bz_timer_fire (&self->stats, now);
     for (service_t *s = (service_t *) zhashx_first (self->services); s;
          s = (service_t *) zhashx_next (self->services)) {
         //  Collect first: deleting the node under the list's cursor breaks zlistx_next.
@@ -755,11 +757,8 @@ s_housekeeping (bus_broker_t *self)
         if (stats)
             s_publish (self, "stats", s->name, 0, (int64_t) s->requests);
     }
-    if (stats)
-        self->stats_at = now + 1000;
     s_forget_idle_services (self);
     s_publish_heartbeat (self);
-    self->heartbeat_at = now + self->heartbeat_ms;
 }
 
 bus_broker_t *
@@ -772,6 +771,8 @@ bus_broker_new (bz_config_t *config)
     self->queue_wait_ms = (int) bz_config_int (config, "queue_wait_ms");
     self->queue_max = (int) bz_config_int (config, "queue_max");
     self->max_credit = (int) bz_config_int (config, "worker_credit");
+    bz_timer_init (&self->housekeeping, self->heartbeat_ms, zclock_mono ());
+    bz_timer_init (&self->stats, 1000, zclock_mono ());
     s_metrics_declare (self);
     self->services = zhashx_new ();
     zhashx_set_destructor (self->services, (zhashx_destructor_fn *) s_service_destroy);
@@ -848,10 +849,9 @@ bus_broker_step (bus_broker_t *self, int timeout_ms)
         { zsock_resolve (self->monitor), 0, ZMQ_POLLIN, 0 },
         { self->transport? zsock_resolve (self->transport): NULL, 0, ZMQ_POLLIN, 0 },
     };
-    int64_t wait = self->heartbeat_at - zclock_mono ();
-    if (wait > timeout_ms)
-        wait = timeout_ms;
-    if (zmq_poll (items, self->transport? 3: 2, wait > 0? (long) wait: 0) < 0 && zsys_interrupted)
+    bz_wake_t wake = bz_wake (zclock_mono (), timeout_ms);
+    bz_wake_timer (&wake, &self->housekeeping);
+    if (bz_loop_poll (items, self->transport? 3: 2, &wake, "bus") < 0)
         return -1;
     for (int i = 0; i < 100 && (zsock_events (self->monitor) & ZMQ_POLLIN); i++)
         s_monitor_input (self);
@@ -864,7 +864,7 @@ bus_broker_step (bus_broker_t *self, int timeout_ms)
             break;
         s_handle (self, msg);
     }
-    if (zclock_mono () >= self->heartbeat_at)
+    if (bz_timer_fire (&self->housekeeping, zclock_mono ()))
         s_housekeeping (self);
     return zsys_interrupted? -1: 0;
 }

@@ -17,7 +17,8 @@ void bus_broker_destroy (bus_broker_t **self_p);
 void bus_broker_run (bus_broker_t *self);
 
 //  Handles every message that is waiting and does due housekeeping, waiting at most
-//  timeout_ms for the first one. Returns -1 when interrupted. (run loops on this.)
+//  timeout_ms for the first one. Returns -1 when interrupted or the poll failed (logged).
+//  (run loops on this.)
 int bus_broker_step (bus_broker_t *self, int timeout_ms);
 
 #endif

@@ -4,6 +4,7 @@
 #include "bz_cli.h"
 #include <jansson.h>
 #include "bz_config.h"
+#include "bz_loop.h"
 #include "bz_msg.h"
 #include "bz_security.h"
 #include "bz_socket.h"
@@ -254,11 +255,17 @@ main (int argc, char *argv [])
         fflush (stdout);
     }
     rc = monitor? 0: 1;
-    zpoller_t *poller = monitor? zpoller_new (monitor, NULL): NULL;
-    int64_t heard_at = zclock_mono (), redial_at = heard_at + self.limit_ms;
-    while (poller && !zsys_interrupted) {
-        zsock_t *which = (zsock_t *) zpoller_wait (poller, (int) heartbeat);
-        if (which == monitor) {
+    zmq_pollitem_t items [] = { { monitor? zsock_resolve (monitor): NULL, 0, ZMQ_POLLIN, 0 } };
+    int64_t heard_at = zclock_mono ();
+    bz_timer_t redial;                  //  while the bus is silent
+    bz_timer_init (&redial, self.limit_ms, heard_at + self.limit_ms);
+    while (monitor) {
+        //  Woken every heartbeat at least, to see the bus fall silent
+        bz_wake_t wake = bz_wake (zclock_mono (), heartbeat);
+        int ready = bz_loop_poll (items, 1, &wake, "busmon");
+        if (ready < 0)
+            break;
+        if (ready > 0) {
             zmsg_t *msg = zmsg_recv (monitor);
             if (!msg)
                 break;
@@ -272,9 +279,6 @@ main (int argc, char *argv [])
             if (self.once && self.state_shown)
                 break;
         }
-        else
-        if (zpoller_terminated (poller))
-            break;
         if (!self.silent && zclock_mono () - heard_at > self.limit_ms) {
             self.silent = true;
             char text [300];
@@ -288,12 +292,9 @@ main (int argc, char *argv [])
             }
         }
         //  Silent: the connection may be one libzmq gave up on (bz_socket.h)
-        if (self.silent && zclock_mono () >= redial_at) {
+        if (self.silent && bz_timer_fire (&redial, zclock_mono ()))
             bz_socket_redial (monitor, self.endpoint);
-            redial_at = zclock_mono () + self.limit_ms;
-        }
     }
-    zpoller_destroy (&poller);
     zsock_destroy (&monitor);
     bz_security_destroy (&security);
     bz_config_destroy (&config);

@@ -2,6 +2,7 @@
     publishes INVALIDATE / HEARTBEAT on the catalog PUB stream. Single-threaded.         */
 #include "catalog_server.h"
 #include "bz_worker.h"
+#include "bz_loop.h"
 #include "bz_msg.h"
 #include "bz_crash.h"
 #include "bz_security.h"
@@ -507,25 +508,22 @@ int
 catalog_server_run (catalog_server_t *self)
 {
     assert (self);
-    zpoller_t *poller = zpoller_new (bz_worker_socket (self->worker), NULL);
-    int tick_ms = bz_worker_tick_ms (self->worker);
-    int64_t heartbeat_at = zclock_mono ();
+    zmq_pollitem_t items [] = { { zsock_resolve (bz_worker_socket (self->worker)), 0, ZMQ_POLLIN, 0 } };
+    bz_timer_t heartbeat;
+    bz_timer_init (&heartbeat, self->heartbeat_ms, zclock_mono ());
     zsys_info ("catalog: serving, publisher %s", self->publisher_id);
-    while (!zsys_interrupted) {
-        int64_t now = zclock_mono ();
-        if (now >= heartbeat_at) {
+    while (true) {
+        if (bz_timer_fire (&heartbeat, zclock_mono ()))
             s_publish_heartbeat (self);
-            heartbeat_at = now + self->heartbeat_ms;
-        }
-        int64_t wait = heartbeat_at - now < tick_ms? heartbeat_at - now: tick_ms;
-        if (zpoller_wait (poller, (int) wait))
-            s_serve (self);
-        else
-        if (zpoller_terminated (poller))
+        bz_wake_t wake = bz_wake (zclock_mono (), bz_worker_tick_ms (self->worker));
+        bz_wake_timer (&wake, &heartbeat);
+        int ready = bz_loop_poll (items, 1, &wake, "catalog");
+        if (ready < 0)
             break;
+        if (ready > 0)
+            s_serve (self);
         bz_worker_tick (self->worker);
     }
-    zpoller_destroy (&poller);
     zsys_info ("catalog: interrupted, stopping");
     return 0;
 }

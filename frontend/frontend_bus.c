@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include "bz_bus.h"
 #include "bz_client.h"
+#include "bz_loop.h"
 #include "bz_security.h"
 #include "frontend_bus.h"
 
@@ -396,24 +397,21 @@ s_receive (lane_t *lane, int64_t now)
     }
 }
 
-//  How long the lane may sleep: until the next try ends, or the queue's head would
-//  wait too long (only while every slot is taken; otherwise the queue is empty).
-static long
-s_sleep_ms (lane_t *lane, int64_t now)
+//  When the lane wakes: when the next try ends, or the queue's head would wait too
+//  long (only while every slot is taken; otherwise the queue is empty); at once while
+//  a send failed; not before input otherwise.
+static bz_wake_t
+s_wake_at (lane_t *lane, int64_t now)
 {
-    int64_t until = lane->unsendable? now: lane->next_expiry;
+    bz_wake_t wake = bz_wake (now, -1);
+    bz_wake_by (&wake, lane->unsendable? now: lane->next_expiry);
     pthread_mutex_lock (&lane->lock);
     if (lane->head) {
-        int64_t refuse = lane->head->queued_at + lane->bus->queue_wait_ms + 1;
-        if (lane->head->deadline < refuse)
-            refuse = lane->head->deadline;
-        if (refuse < until)
-            until = refuse;
+        bz_wake_by (&wake, lane->head->queued_at + lane->bus->queue_wait_ms + 1);
+        bz_wake_by (&wake, lane->head->deadline);
     }
     pthread_mutex_unlock (&lane->lock);
-    if (until == INT64_MAX)
-        return -1;
-    return until > now? (long) (until - now): 0;
+    return wake;
 }
 
 //  Ends every call, queued or on the wire, when the lane stops.
@@ -452,9 +450,11 @@ s_lane_run (void *argument)
             { NULL, lane->wakeup, ZMQ_POLLIN, 0 },
             { lane->socket? zsock_resolve (lane->socket): NULL, 0, ZMQ_POLLIN, 0 }
         };
+        //  A failed poll (logged) leaves no input: the lane goes on, its calls end
+        //  by their deadlines; interrupted, it stops when the frontend stops it.
+        bz_wake_t wake = s_wake_at (lane, zclock_mono ());
+        bz_loop_poll (items, lane->socket? 2: 1, &wake, "frontend bus");
         int64_t now = zclock_mono ();
-        zmq_poll (items, lane->socket? 2: 1, s_sleep_ms (lane, now));
-        now = zclock_mono ();
         if (items [0].revents & ZMQ_POLLIN) {
             uint64_t count;
             //  Read before the queue: a call queued after this read wakes us again

@@ -6,6 +6,7 @@
     already acknowledged (and invalidated itself); the next lookup reads the catalog.    */
 #include <czmq.h>
 #include <pthread.h>
+#include "bz_loop.h"
 #include "bz_msg.h"
 #include "bz_security.h"
 #include "bz_socket.h"
@@ -44,7 +45,7 @@ typedef struct {
     bz_stream_t stream;
     zsock_t *subscriber;
     int64_t warned_at;                  //  malformed messages are logged once a second
-    int64_t redial_at;                  //  while the stream is not live: next redial
+    bz_timer_t redial;                  //  while the stream is not live: redials
 } feed_state_t;
 
 static void
@@ -144,11 +145,8 @@ s_expire (feed_state_t *state)
         pthread_mutex_unlock (&state->feed->lock);
     }
     //  Not heard for a liveness period: the connection may be one libzmq gave up on.
-    int64_t now = zclock_mono ();
-    if (!state->stream.live && now >= state->redial_at) {
+    if (!state->stream.live && bz_timer_fire (&state->redial, zclock_mono ()))
         bz_socket_redial (state->subscriber, state->feed->endpoint);
-        state->redial_at = now + state->feed->limit_ms;
-    }
 }
 
 static void
@@ -176,19 +174,24 @@ s_feed_actor (zsock_t *pipe, void *args)
         zsys_error ("frontend: cannot follow the catalog stream at %s", state.feed->endpoint);
         return;
     }
-    state.redial_at = zclock_mono () + state.feed->limit_ms;
-    zpoller_t *poller = zpoller_new (pipe, state.subscriber, NULL);
-    while (poller) {
-        zsock_t *which = (zsock_t *) zpoller_wait (poller, state.feed->heartbeat_ms);
-        if (which == pipe) {
+    bz_timer_init (&state.redial, state.feed->limit_ms, zclock_mono () + state.feed->limit_ms);
+    zmq_pollitem_t items [] = {
+        { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (state.subscriber), 0, ZMQ_POLLIN, 0 }
+    };
+    while (true) {
+        //  Woken every heartbeat at least: s_expire watches the stream's silence
+        bz_wake_t wake = bz_wake (zclock_mono (), state.feed->heartbeat_ms);
+        if (bz_loop_poll (items, 2, &wake, "frontend feed") < 0)
+            break;
+        if (items [0].revents & ZMQ_POLLIN) {
             char *command = zstr_recv (pipe);
             bool stop = !command || streq (command, "$TERM");
             zstr_free (&command);
             if (stop)
                 break;
         }
-        else
-        if (which == state.subscriber) {
+        if (items [1].revents & ZMQ_POLLIN) {
             //  Drain what is queued before looking at the clock again
             for (int i = 0; i < 1000 && (zsock_events (state.subscriber) & ZMQ_POLLIN); i++) {
                 zmsg_t *message = zmsg_recv (state.subscriber);
@@ -198,12 +201,8 @@ s_feed_actor (zsock_t *pipe, void *args)
                 zmsg_destroy (&message);
             }
         }
-        else
-        if (zpoller_terminated (poller))
-            break;
         s_expire (&state);
     }
-    zpoller_destroy (&poller);
     zsock_destroy (&state.subscriber);
 }
 

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <pthread.h>
 #include "bz_limits.h"
+#include "bz_loop.h"
 #include "bz_security.h"
 #include "frontend_live.h"
 
@@ -291,24 +292,29 @@ s_pusher (zsock_t *pipe, void *args)
     //  zactor_new ignores the signal's status: the constructor reads started instead
     self->started = inbox && monitor;
     zsock_signal (pipe, inbox && monitor? 0: 1);
-    zpoller_t *poller = inbox && monitor? zpoller_new (pipe, inbox, monitor, NULL): NULL;
+    zmq_pollitem_t items [] = {
+        { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 },
+        { inbox? zsock_resolve (inbox): NULL, 0, ZMQ_POLLIN, 0 },
+        { monitor? zsock_resolve (monitor): NULL, 0, ZMQ_POLLIN, 0 }
+    };
     cluster_t cluster;
     memset (&cluster, 0, sizeof cluster);
     char publisher [41] = "";
     int64_t next_seq = 0, heard_at = zclock_mono ();
     s_publish_cluster (self, &cluster);
-    while (poller) {
-        zsock_t *which = (zsock_t *) zpoller_wait (poller, self->heartbeat_ms);
-        if (which == pipe)
-            break;                          //  $TERM
-        if (which == inbox) {
+    while (inbox && monitor) {
+        //  Woken every heartbeat at least, to see the bus fall silent
+        bz_wake_t wake = bz_wake (zclock_mono (), self->heartbeat_ms);
+        if (bz_loop_poll (items, 3, &wake, "frontend live") < 0
+        ||  (items [0].revents & ZMQ_POLLIN))
+            break;                          //  interrupted, or $TERM
+        if (items [1].revents & ZMQ_POLLIN) {
             char *text = zstr_recv (inbox);
             if (text)
                 s_broadcast (self, text);
             zstr_free (&text);
         }
-        else
-        if (which == monitor) {
+        if (items [2].revents & ZMQ_POLLIN) {
             zmsg_t *msg = zmsg_recv (monitor);
             if (msg && !s_on_monitor (&cluster, msg, publisher, &next_seq)) {
                 //  Missed events: resubscribing makes the bus send its whole table
@@ -319,14 +325,10 @@ s_pusher (zsock_t *pipe, void *args)
             heard_at = zclock_mono ();
             cluster.bus = true;
         }
-        else
-        if (zpoller_terminated (poller))
-            break;
         if (cluster.bus && zclock_mono () - heard_at > self->limit_ms)
             cluster.bus = false;
         s_publish_cluster (self, &cluster);
     }
-    zpoller_destroy (&poller);
     zsock_destroy (&monitor);
     zsock_destroy (&inbox);
 }

@@ -22,6 +22,7 @@
 #include "bz_client.h"
 #include "bz_worker.h"
 #include "bz_bus.h"
+#include "bz_loop.h"
 #include "bz_crash.h"
 #include "bz_msg.h"
 #include "bz_order.h"
@@ -40,6 +41,7 @@ typedef struct {
 
 struct _order_server_t {
     int id;
+    char name [16];             //  "order <id>", as the log names us
     order_log_t *log;
     bz_worker_t *worker;
     bz_client_t *catalog;       //  asynchronous: the loop keeps heartbeating meanwhile
@@ -50,7 +52,6 @@ struct _order_server_t {
     zlistx_t *reads;            //  ORDER_GET beyond our log, answered after reconciling
     zlistx_t *unacked;          //  pending_t logged here, waiting for a majority
     order_sync_t *sync;
-    int64_t sync_tick_at;       //  next replication heartbeat
     //  Metrics (the worker's registry; bz_worker sends it to the bus): ids of the families
     bz_metrics_t *metrics;
     int m_requests, m_errors, m_batches, m_catchups, m_reconciles, m_log_write;
@@ -638,6 +639,7 @@ order_server_new (bz_config_t *config, int id)
     }
     order_server_t *self = (order_server_t *) zmalloc (sizeof (order_server_t));
     self->id = id;
+    snprintf (self->name, sizeof self->name, "order %d", id);
     char file [32];
     snprintf (file, sizeof file, "order%d.db", id);
     self->log = order_log_new (bz_config_path (config, file));
@@ -693,8 +695,9 @@ int
 order_server_run (order_server_t *self)
 {
     assert (self);
-    int heartbeat_ms = bz_worker_tick_ms (self->worker);
-    while (!zsys_interrupted) {
+    bz_timer_t sync_tick;               //  the replication heartbeat (order_sync_tick)
+    bz_timer_init (&sync_tick, bz_worker_tick_ms (self->worker), zclock_mono ());
+    while (true) {
         //  The catalog's socket is NULL after a reopen failed: not polled until the next
         //  reset (at the machine's deadline) makes one.
         zsock_t *catalog = bz_client_socket (self->catalog);
@@ -705,20 +708,14 @@ order_server_run (order_server_t *self)
         int first_sync = catalog? 2: 1;
         int count = first_sync + order_sync_poll_items (self->sync, items + first_sync,
                                                         ORDER_SYNC_ITEMS);
-        int64_t now = zclock_mono ();
-        int64_t wake = self->sync_tick_at;
-        if (self->replica.call != REPLICA_CALL_NONE && self->replica.deadline < wake)
-            wake = self->replica.deadline;
-        if (self->replica.calm_until > now && self->replica.calm_until < wake)
-            wake = self->replica.calm_until;
-        if (zmq_poll (items, count, wake > now? (long) (wake - now): 0) < 0) {
-            if (zsys_interrupted)
-                break;
-            if (zmq_errno () == EINTR)
-                continue;               //  another signal: wait again
-            zsys_error ("order %d: cannot poll: %s", self->id, zmq_strerror (zmq_errno ()));
-            return -1;
-        }
+        bz_wake_t wake = bz_wake (zclock_mono (), -1);
+        bz_wake_timer (&wake, &sync_tick);
+        if (self->replica.call != REPLICA_CALL_NONE)
+            bz_wake_by (&wake, self->replica.deadline);
+        if (self->replica.calm_until > wake.now)
+            bz_wake_by (&wake, self->replica.calm_until);
+        if (bz_loop_poll (items, count, &wake, self->name) < 0)
+            return zsys_interrupted? 0: -1;
         for (int i = 0; i < 1000 && (zsock_events (bz_worker_socket (self->worker)) & ZMQ_POLLIN); i++) {
             bz_request_t *request = bz_worker_recv (self->worker);
             if (request)
@@ -732,10 +729,7 @@ order_server_run (order_server_t *self)
         s_step (self, &tick);
         s_update_gauges (self);
         bz_worker_tick (self->worker);
-        if (zclock_mono () >= self->sync_tick_at) {
+        if (bz_timer_fire (&sync_tick, zclock_mono ()))
             order_sync_tick (self->sync, order_replica_leading (&self->replica), self->replica.epoch);
-            self->sync_tick_at = zclock_mono () + heartbeat_ms;
-        }
     }
-    return 0;
 }

@@ -1,6 +1,7 @@
 /*  bz_client: Lazy Pirate client of the bus, one DEALER socket per client.
     A try that times out reopens the socket: ZeroMQ's own reconnect may be stuck on a dead peer.  */
 #include "bz_client.h"
+#include "bz_loop.h"
 #include "bz_limits.h"
 #include "bz_bus.h"
 #include "bz_security.h"
@@ -164,8 +165,9 @@ bz_client_request (bz_client_t *self, const char *service, zmsg_t **request_p, i
             try_deadline = deadline;
         zmq_pollitem_t item = { zsock_resolve (self->socket), 0, ZMQ_POLLIN, 0 };
         while (!reply) {
-            int64_t wait = try_deadline - zclock_mono ();
-            if (wait <= 0 || zmq_poll (&item, 1, (long) wait) <= 0)
+            bz_wake_t wake = bz_wake (zclock_mono (), -1);
+            bz_wake_by (&wake, try_deadline);
+            if (bz_wake_ms (&wake) == 0 || bz_loop_poll (&item, 1, &wake, "bus client") <= 0)
                 break;
             reply = bz_client_recv (self);
         }
