@@ -150,27 +150,41 @@ order_log_get (order_log_t *self, int64_t number, bz_msg_t *record)
     return rc;
 }
 
-int64_t
-order_log_find_key (order_log_t *self, const char *key)
+int
+order_log_find_key (order_log_t *self, const char *key, int64_t *number)
 {
-    assert (self && key);
+    assert (self && key && number);
     sqlite3_reset (self->find_key);
     sqlite3_bind_text (self->find_key, 1, key, -1, SQLITE_STATIC);
-    int64_t number = sqlite3_step (self->find_key) == SQLITE_ROW? sqlite3_column_int64 (self->find_key, 0): -1;
+    int step = sqlite3_step (self->find_key), rc = 0;
+    if (step == SQLITE_ROW) {
+        *number = sqlite3_column_int64 (self->find_key, 0);
+        rc = 1;
+    }
+    else
+    if (step != SQLITE_DONE) {
+        zsys_error ("order log: cannot look up a key: %s", sqlite3_errmsg (self->db));
+        rc = -1;
+    }
     sqlite3_reset (self->find_key);
-    return number;
+    return rc;
 }
 
-size_t
-order_log_since (order_log_t *self, int64_t number, bz_msg_t *records, size_t max)
+int
+order_log_since (order_log_t *self, int64_t number, bz_msg_t *records, int max)
 {
-    assert (self && records);
+    assert (self && records && max >= 0);
     sqlite3_reset (self->since);
     sqlite3_bind_int64 (self->since, 1, number);
-    sqlite3_bind_int64 (self->since, 2, (int64_t) max);
-    size_t count = 0;
-    while (count < max && sqlite3_step (self->since) == SQLITE_ROW)
+    sqlite3_bind_int64 (self->since, 2, max);
+    int count = 0, step = SQLITE_DONE;
+    while (count < max && (step = sqlite3_step (self->since)) == SQLITE_ROW)
         s_read_record (self->since, &records [count++]);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        zsys_error ("order log: cannot read orders from %" PRId64 ": %s", number,
+                    sqlite3_errmsg (self->db));
+        count = -1;
+    }
     sqlite3_reset (self->since);
     return count;
 }

@@ -25,11 +25,13 @@ int order_log_append (order_log_t *self, const bz_msg_t *records, size_t count);
 //  (logged) when the log cannot be read: a failure never reads as "not found".
 int order_log_get (order_log_t *self, int64_t number, bz_msg_t *record);
 
-//  The number of the order with this idempotency key, or -1.
-int64_t order_log_find_key (order_log_t *self, const char *key);
+//  Sets number to the order with this idempotency key. Returns 1, 0 when no order has
+//  it, or -1 (logged) when the log cannot be read.
+int order_log_find_key (order_log_t *self, const char *key, int64_t *number);
 
-//  Fills up to max RECORDs from number on, ascending. Returns how many.
-size_t order_log_since (order_log_t *self, int64_t number, bz_msg_t *records, size_t max);
+//  Fills up to max RECORDs from number on, ascending. Returns how many, or -1 (logged)
+//  when the log cannot be read: a failure never reads as "nothing more".
+int order_log_since (order_log_t *self, int64_t number, bz_msg_t *records, int max);
 
 //  The highest leader epoch this replica has used or seen; set only raises it.
 int64_t order_log_epoch (order_log_t *self);

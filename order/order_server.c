@@ -189,14 +189,22 @@ s_handle_order (order_server_t *self, bz_request_t *request, const bz_msg_t *ord
         s_reply (self, &request, bz_msg_error (400, "order: %s", broken));
         return;
     }
-    int64_t number = order_log_find_key (self->log, order->key);
-    pending_t *pending = (pending_t *) zhashx_lookup (self->by_key, order->key);
+    int64_t number = -1;
     bz_msg_t first;
-    if ((number >= 0 && order_log_get (self->log, number, &first) == 1 && !s_same_order (&first, order))
-    ||  (number < 0 && pending && !s_same_order (&pending->order, order)))
+    int known = order_log_find_key (self->log, order->key, &number);
+    if (known == 1)
+        known = order_log_get (self->log, number, &first);
+    if (known < 0) {
+        //  Whether the key traded, and as which order, is unknown: the client retries
+        s_reply (self, &request, bz_msg_error (503, "order log cannot be read, retry"));
+        return;
+    }
+    pending_t *pending = (pending_t *) zhashx_lookup (self->by_key, order->key);
+    if ((known && !s_same_order (&first, order))
+    ||  (!known && pending && !s_same_order (&pending->order, order)))
         s_reply (self, &request, bz_msg_error (422, "idempotency key reused for a different order"));
     else
-    if (number >= 0) {
+    if (known) {
         //  Already traded: answered once a majority holds it (at once, usually).
         pending = s_pending_new (order, request);
         pending->number = number;
@@ -386,8 +394,9 @@ s_answer_known (order_server_t *self)
     zlistx_t *known = zlistx_new ();
     for (pending_t *pending = (pending_t *) zlistx_first (self->pending); pending;
          pending = (pending_t *) zlistx_next (self->pending)) {
-        pending->number = order_log_find_key (self->log, pending->order.key);
-        if (pending->number >= 0)
+        //  A key the log cannot look up (logged) stays pending: the catalog, asked
+        //  again, answers with its first number.
+        if (order_log_find_key (self->log, pending->order.key, &pending->number) == 1)
             zlistx_add_end (known, pending);
     }
     for (pending_t *pending = (pending_t *) zlistx_first (known); pending;
@@ -519,6 +528,7 @@ s_on_batch_reply (order_server_t *self, zmsg_t *reply)
     //  Check the whole answer before acting on any of it.
     bz_msg_t *records = (bz_msg_t *) calloc (count + 1, sizeof (bz_msg_t));
     size_t traded = 0;
+    int64_t logged = -1;                //  a retried key's number in our log
     bool valid = decoded == (int) count;
     pending_t *pending = (pending_t *) zlistx_first (self->batch);
     for (size_t i = 0; valid && i < count; i++, pending = (pending_t *) zlistx_next (self->batch)) {
@@ -535,7 +545,8 @@ s_on_batch_reply (order_server_t *self, zmsg_t *reply)
         else
         if (results [i].id == BZ_MSG_TRADED && streq (results [i].key, pending->order.key)
         &&  results [i].number <= order_log_last (self->log)
-        &&  order_log_find_key (self->log, pending->order.key) == results [i].number)
+        &&  order_log_find_key (self->log, pending->order.key, &logged) == 1
+        &&  logged == results [i].number)
             ;                               //  traded before (a retry): already logged
         else
         if (results [i].id != BZ_MSG_ERROR)

@@ -319,15 +319,19 @@ s_handle_router (order_sync_t *self)
         }
         else
         if (id == BZ_MSG_SINCE) {
-            size_t max = request.count < SINCE_MAX? (size_t) request.count: SINCE_MAX;
-            size_t found = order_log_since (self->log, request.number, self->records, max);
-            zmsg_t *reply = zmsg_new ();
-            bz_msg_append (reply, &request);
-            for (size_t r = 0; r < found; r++)
-                bz_msg_append (reply, &self->records [r]);
-            zmsg_prepend (reply, &identity);
-            zmsg_send (&reply, self->router);
-            zmsg_destroy (&reply);
+            int max = request.count < SINCE_MAX? (int) request.count: SINCE_MAX;
+            int found = order_log_since (self->log, request.number, self->records, max);
+            //  Our log cannot be read (logged): no answer, rather than one that says
+            //  "nothing more"; the asker tries again or asks another replica.
+            zmsg_t *reply = found >= 0? zmsg_new (): NULL;
+            if (reply) {
+                bz_msg_append (reply, &request);
+                for (int r = 0; r < found; r++)
+                    bz_msg_append (reply, &self->records [r]);
+                zmsg_prepend (reply, &identity);
+                zmsg_send (&reply, self->router);
+                zmsg_destroy (&reply);
+            }
         }
         zframe_destroy (&identity);
         zmsg_destroy (&msg);

@@ -58,8 +58,10 @@ test_append_get_and_reopen (void **state)
     assert_string_equal (got.side, "sell");
     assert_int_equal (got.quantity, 2);
     assert_int_equal (order_log_get (log, 2, &got), 0);        //  none: not a failure
-    assert_int_equal (order_log_find_key (log, "k0"), 0);
-    assert_int_equal (order_log_find_key (log, "nope"), -1);
+    int64_t number = -1;
+    assert_int_equal (order_log_find_key (log, "k0", &number), 1);
+    assert_int_equal (number, 0);
+    assert_int_equal (order_log_find_key (log, "nope", &number), 0);
     char *digest = order_log_digest (log);
     assert_int_equal (order_log_set_epoch (log, 33), 0);
     assert_int_equal (order_log_set_epoch (log, 17), 0);        //  never lowers
@@ -91,12 +93,14 @@ test_gaps_and_repeated_keys_write_nothing (void **state)
                          s_record (last + 2, "GameStart", "buy", 1, "k0") };
     assert_int_equal (order_log_append (log, half, 2), -1);
     assert_int_equal (order_log_last (log), last);
-    assert_int_equal (order_log_find_key (log, "fresh"), -1);   //  rolled back whole
+    int64_t number;
+    assert_int_equal (order_log_find_key (log, "fresh", &number), 0);   //  rolled back whole
     order_log_destroy (&log);
 }
 
 //  A log that cannot be read says so: a stored order never reads as "not found" (the
-//  leader would answer 404 for an acknowledged order).
+//  leader would answer 404 for an acknowledged order), a known key never as a new one
+//  (it would trade twice), and a catch-up never as "nothing more".
 static void
 test_read_failure_is_not_not_found (void **state)
 {
@@ -112,10 +116,16 @@ test_read_failure_is_not_not_found (void **state)
     assert_int_equal (sqlite3_exec (db, "ALTER TABLE orders RENAME TO gone", NULL, NULL, NULL), SQLITE_OK);
     bz_msg_t got;
     assert_int_equal (order_log_get (log, 0, &got), -1);
+    int64_t number = -1;
+    assert_int_equal (order_log_find_key (log, "k0", &number), -1);
+    bz_msg_t since [2];
+    assert_int_equal (order_log_since (log, 0, since, 2), -1);
     assert_int_equal (sqlite3_exec (db, "ALTER TABLE gone RENAME TO orders", NULL, NULL, NULL),
                       SQLITE_OK);
     sqlite3_close (db);
     assert_int_equal (order_log_get (log, 0, &got), 1);        //  readable again
+    assert_int_equal (order_log_find_key (log, "k0", &number), 1);
+    assert_int_equal (order_log_since (log, 0, since, 2), 1);
     order_log_destroy (&log);
     const char *suffixes [] = { "", "-wal", "-shm" };
     for (int k = 0; k < 3; k++) {
