@@ -600,17 +600,31 @@ s_save (catalog_store_t *self)
     self->saved [2] = self->seq;
 }
 
+//  Rolls back the transaction that is open, if one is. Returns 0, or -1 (logged) when
+//  one stays open: every BEGIN would then fail, so the next write tries again first.
+static int
+s_rollback (catalog_store_t *self)
+{
+    if (sqlite3_get_autocommit (self->db))
+        return 0;
+    sqlite3_step (self->rollback);
+    sqlite3_reset (self->rollback);
+    if (sqlite3_get_autocommit (self->db))
+        return 0;
+    zsys_error ("catalog store: cannot roll back: %s", sqlite3_errmsg (self->db));
+    return s_fail (self, "cannot roll back an earlier transaction");
+}
+
 //  Rolls the open transaction back and memory with it.
 static void
 s_undo (catalog_store_t *self)
 {
-    if (!sqlite3_get_autocommit (self->db))
-        sqlite3_step (self->rollback), sqlite3_reset (self->rollback);
+    zsys_error ("catalog store: %s rolled back: %s", self->grouped? "group": "batch", self->error);
+    s_rollback (self);                  //  if it cannot, the next write tries again first
     memcpy (self->stocks, self->backup, self->count * sizeof (catalog_stock_t));
     self->last_number = self->saved [0];
     self->epoch = self->saved [1];
     self->seq = self->saved [2];
-    zsys_error ("catalog store: %s rolled back: %s", self->grouped? "group": "batch", self->error);
 }
 
 int
@@ -619,7 +633,7 @@ catalog_store_begin (catalog_store_t *self)
     assert (self && !self->grouped);
     self->error [0] = 0;
     s_save (self);
-    if (s_step_done (self, self->begin))
+    if (s_rollback (self) || s_step_done (self, self->begin))
         return CATALOG_FAILED;
     self->grouped = true;
     self->group_failed = false;
@@ -662,7 +676,7 @@ catalog_store_apply_batch (catalog_store_t *self, int64_t epoch, int64_t seq, in
     if (alone)
         s_save (self);
     int64_t next = self->last_number + 1;
-    if ((alone && s_step_done (self, self->begin))
+    if ((alone && (s_rollback (self) || s_step_done (self, self->begin)))
     ||  s_apply_all (self, epoch, seq, orders, count, results, &next)
     ||  (alone && s_step_done (self, self->commit))) {
         s_undo (self);
