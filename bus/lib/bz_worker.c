@@ -3,6 +3,7 @@
     again; a broker silent for a liveness period is also redialled (bz_socket.h says why).  */
 #include "bz_worker.h"
 #include "bz_cli.h"
+#include "bz_loop.h"
 #include "bz_bus.h"
 #include "bz_metrics.h"
 #include "bz_msg.h"
@@ -17,7 +18,7 @@ struct _bz_worker_t {
     int credit;                 //  requests the broker may send before our replies
     int heartbeat_ms;
     int liveness;
-    int64_t heartbeat_at;       //  when we next owe the broker a heartbeat
+    bz_timer_t heartbeat;       //  due a heartbeat_ms after our last message to the broker
     int64_t broker_expires;     //  when the broker counts as gone
     int leader;                 //  leader rank, from the broker's heartbeats
     int64_t leader_epoch;
@@ -25,7 +26,7 @@ struct _bz_worker_t {
     int64_t epoch;              //  ours, announced in heartbeats
     bool withdrawn;             //  unregistered on purpose: no READY, no heartbeat
     bz_metrics_t *metrics;      //  the service's counters, sent to the broker
-    int64_t metrics_at;         //  when they are next due
+    bz_timer_t metrics_due;     //  every second
 };
 
 void
@@ -51,7 +52,7 @@ s_send (bz_worker_t *self, const char *command, zmsg_t *msg)
     bz_bus_wrap_worker (msg, command);
     if (zmsg_send (&msg, self->socket))
         zmsg_destroy (&msg);
-    self->heartbeat_at = zclock_mono () + self->heartbeat_ms;
+    bz_timer_init (&self->heartbeat, self->heartbeat_ms, zclock_mono () + self->heartbeat_ms);
 }
 
 static void
@@ -105,6 +106,8 @@ bz_worker_new (bz_config_t *config, const char *service, int rank)
     self->credit = (int) bz_config_int (config, "worker_credit");
     self->heartbeat_ms = (int) bz_config_int (config, "heartbeat_ms");
     self->liveness = (int) bz_config_int (config, "liveness");
+    bz_timer_init (&self->heartbeat, self->heartbeat_ms, zclock_mono ());
+    bz_timer_init (&self->metrics_due, 1000, zclock_mono ());
     self->metrics = bz_metrics_new (bz_cli_version ());
     self->socket = zsock_new (ZMQ_DEALER);
     if (!self->socket) {
@@ -225,9 +228,8 @@ bz_worker_tick (bz_worker_t *self)
     int64_t now = zclock_mono ();
     if (self->withdrawn)
         return;
-    if (now >= self->metrics_at) {
+    if (bz_timer_fire (&self->metrics_due, now)) {
         //  Once a second, whatever else is due: the broker keeps only the latest
-        self->metrics_at = now + 1000;
         bz_metrics_update_process (self->metrics);
         zmsg_t *msg = zmsg_new ();
         bz_metrics_encode (self->metrics, msg);
@@ -239,7 +241,7 @@ bz_worker_tick (bz_worker_t *self)
         s_send_ready (self);
     }
     else
-    if (now >= self->heartbeat_at)
+    if (bz_timer_fire (&self->heartbeat, now))
         s_send_heartbeat (self);
 }
 
