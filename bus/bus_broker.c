@@ -7,6 +7,7 @@
 #include "bz_metrics.h"
 #include "bz_msg.h"
 #include "bz_security.h"
+#include "bz_worker.h"
 #include <netdb.h>
 #include <sys/socket.h>
 
@@ -22,9 +23,8 @@
 typedef struct _service_t service_t;
 
 typedef struct {
-    zframe_t *client;           //  routing id of the client
-    zframe_t *reqid;
-    zmsg_t *body;
+    bz_request_t base;          //  the client, its request id and the body (first: see
+                                //  s_request_destroy)
     int64_t expires;            //  while queued: when the client gets a 503
 } request_t;
 
@@ -94,14 +94,10 @@ s_request_key (char *key, zframe_t *client, zframe_t *reqid)
 static void
 s_request_destroy (request_t **self_p)
 {
-    request_t *self = *self_p;
-    if (!self)
-        return;
-    zframe_destroy (&self->client);
-    zframe_destroy (&self->reqid);
-    zmsg_destroy (&self->body);
-    free (self);
+    //  base is the first member: destroying it frees the whole request_t
+    bz_request_t *base = *self_p? &(*self_p)->base: NULL;
     *self_p = NULL;
+    bz_request_destroy (&base);
 }
 
 static void
@@ -357,7 +353,7 @@ s_reply_error (bus_broker_t *self, request_t *request, const char *service, int 
     bz_metrics_add (self->metrics, self->unavailable_id, 1);
     zmsg_t *body = zmsg_new ();
     zmsg_append (body, &(zframe_t *) { bz_msg_error (code, "%s", text) });
-    s_reply_client (self, request->client, service, request->reqid, &body);
+    s_reply_client (self, request->base.client, service, request->base.reqid, &body);
 }
 
 static void
@@ -475,11 +471,11 @@ s_dispatch (bus_broker_t *self, service_t *service)
     while (zlistx_size (service->queue) && (worker = s_choose_worker (service))) {
         request_t *request = (request_t *) zlistx_first (service->queue);
         zlistx_detach_cur (service->queue);
-        zmsg_t *msg = zmsg_dup (request->body);
-        zmsg_prepend (msg, &(zframe_t *) { zframe_dup (request->reqid) });
-        zmsg_prepend (msg, &(zframe_t *) { zframe_dup (request->client) });
+        zmsg_t *msg = zmsg_dup (request->base.body);
+        zmsg_prepend (msg, &(zframe_t *) { zframe_dup (request->base.reqid) });
+        zmsg_prepend (msg, &(zframe_t *) { zframe_dup (request->base.client) });
         char key [KEY_MAX];
-        s_request_key (key, request->client, request->reqid);
+        s_request_key (key, request->base.client, request->base.reqid);
         //  A client that resends a request it is still waiting for replaces the old one.
         zhashx_update (worker->inflight, key, request);
         worker->turn = ++service->dispatched;
@@ -497,7 +493,7 @@ s_client_request (bus_broker_t *self, zframe_t *sender, const bz_envelope_t *env
         return;
     }
     zframe_t *reqid = zframe_new (envelope->reqid, envelope->reqid_size);
-    request_t request = { sender, reqid, msg, 0 };
+    request_t request = { { sender, reqid, msg }, 0 };
     if (streq (name, BZ_SERVICE_METRICS)) {
         zmsg_t *body = s_metrics_reply (self);
         s_reply_client (self, sender, name, reqid, &body);
@@ -517,9 +513,9 @@ s_client_request (bus_broker_t *self, zframe_t *sender, const bz_envelope_t *env
             s_reply_error (self, &request, name, 503, "service overloaded");
         else {
             request_t *queued = (request_t *) zmalloc (sizeof (request_t));
-            queued->client = zframe_dup (sender);
-            queued->reqid = zframe_dup (reqid);
-            queued->body = zmsg_dup (msg);
+            queued->base.client = zframe_dup (sender);
+            queued->base.reqid = zframe_dup (reqid);
+            queued->base.body = zmsg_dup (msg);
             queued->expires = zclock_mono () + self->queue_wait_ms;
             zlistx_add_end (service->queue, queued);
             service->requests++;

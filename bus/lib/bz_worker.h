@@ -7,7 +7,8 @@
 #include "bz_config.h"
 #include "bz_metrics.h"
 
-//  One request taken from the bus. The service may keep it and reply later.
+//  One request on the bus, as a worker takes it (the service may keep it and reply
+//  later) and as the broker holds it, queued or in flight (bus/bus_broker.c).
 typedef struct {
     zframe_t *client;       //  return address at the broker
     zframe_t *reqid;        //  the client's request id
