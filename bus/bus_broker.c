@@ -865,10 +865,11 @@ bus_broker_step (bus_broker_t *self, int timeout_ms)
     return zsys_interrupted? -1: 0;
 }
 
-void
+int
 bus_broker_run (bus_broker_t *self)
 {
     assert (self);
     while (bus_broker_step (self, self->heartbeat_ms) == 0)
         ;
+    return zsys_interrupted? 0: -1;
 }

@@ -13,8 +13,9 @@ typedef struct _bus_broker_t bus_broker_t;
 bus_broker_t *bus_broker_new (bz_config_t *config);
 void bus_broker_destroy (bus_broker_t **self_p);
 
-//  Routes messages until the process is interrupted (SIGINT/SIGTERM).
-void bus_broker_run (bus_broker_t *self);
+//  Routes messages until the process is interrupted (SIGINT/SIGTERM): returns 0; or
+//  until the poll fails (logged): returns -1.
+int bus_broker_run (bus_broker_t *self);
 
 //  Handles every message that is waiting and does due housekeeping, waiting at most
 //  timeout_ms for the first one. Returns -1 when interrupted or the poll failed (logged).

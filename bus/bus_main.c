@@ -28,7 +28,8 @@ main (int argc, char *argv [])
     if (broker) {
         zsys_info ("bus: routing on %s, monitor on %s", bz_config_endpoint (service.config, "bus"),
                    bz_config_endpoint (service.config, "monitor"));
-        bus_broker_run (broker);
+        if (bus_broker_run (broker))
+            rc = 1;
         bus_broker_destroy (&broker);
     }
     bz_service_stop (&service);

@@ -70,7 +70,7 @@ s_serve (bz_config_t *config, const char *csv_path, bool restore)
         return s_refuse (why);
     }
     catalog_server_t *server = catalog_server_new (config, store);
-    int rc = server? catalog_server_run (server): 1;
+    int rc = server && catalog_server_run (server) == 0? 0: 1;
     catalog_server_destroy (&server);
     catalog_store_destroy (&store);
     return rc;

@@ -524,6 +524,8 @@ catalog_server_run (catalog_server_t *self)
             s_serve (self);
         bz_worker_tick (self->worker);
     }
+    if (!zsys_interrupted)
+        return -1;                      //  the poll failed (logged)
     zsys_info ("catalog: interrupted, stopping");
     return 0;
 }

@@ -17,7 +17,8 @@ catalog_server_t *catalog_server_new (bz_config_t *config, catalog_store_t *stor
 //  Leaves the bus and closes the sockets. Safe on NULL or twice.
 void catalog_server_destroy (catalog_server_t **self_p);
 
-//  Serves requests until the process is interrupted (SIGINT/SIGTERM). Returns 0.
+//  Serves requests until the process is interrupted (SIGINT/SIGTERM): returns 0; or
+//  until the poll fails (logged): returns -1.
 int catalog_server_run (catalog_server_t *self);
 
 //  Most requests handled together; consecutive batches among them share one commit.

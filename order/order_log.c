@@ -102,8 +102,10 @@ order_log_append (order_log_t *self, const bz_msg_t *records, size_t count)
     assert (self && (records || count == 0));
     if (count == 0)
         return 0;
-    if (sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    if (sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        zsys_error ("order log: cannot begin an append: %s", sqlite3_errmsg (self->db));
         return -1;
+    }
     for (size_t i = 0; i < count; i++)
         if (records [i].number != self->last + 1 + (int64_t) i || s_insert (self, &records [i])) {
             zsys_error ("order log: cannot append order %" PRId64 " after %" PRId64 ": %s",
@@ -112,6 +114,8 @@ order_log_append (order_log_t *self, const bz_msg_t *records, size_t count)
             return -1;
         }
     if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        zsys_error ("order log: cannot commit orders %" PRId64 "..%" PRId64 ": %s",
+                    records [0].number, records [count - 1].number, sqlite3_errmsg (self->db));
         sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }

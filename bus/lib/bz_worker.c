@@ -272,7 +272,8 @@ bz_worker_set_epoch (bz_worker_t *self, int64_t epoch)
     assert (self);
     if (epoch != self->epoch) {
         self->epoch = epoch;
-        s_send_heartbeat (self);
+        if (!self->withdrawn)           //  withdrawn: announced when available again
+            s_send_heartbeat (self);
     }
 }
 
