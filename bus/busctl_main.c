@@ -17,7 +17,7 @@ static const bz_cli_option_t s_options [] = {
 static const bz_cli_t s_cli = {
     "bazaar-busctl", "[--config PATH] [--json] workers|leader|config KEY",
     "Asks the bus who is live, or prints a setting as the services see it:\n"
-    "  workers      the live workers, sorted, with a header: service, rank, role, in flight\n"
+    "  workers      the live workers, sorted, with a header: service, rank, in flight, role\n"
     "  leader       the order leader's replica id\n"
     "  config KEY   the setting KEY (config file, then BAZAAR_<KEY>); see bazaar-config",
     s_options, 1, 2,

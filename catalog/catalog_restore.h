@@ -29,7 +29,8 @@ int catalog_restore_check (bz_config_t *config, bool db_exists, int64_t last_num
 //  epoch the highest any log recorded. Needs a majority of the replica logs readable
 //  and agreeing on every order they share (any acknowledged trade is on a majority, so
 //  it is in the longest of them). An existing db_path is kept aside as
-//  db_path.lost-<seconds>. Returns 0, or -1 with the reason logged (db_path untouched).
+//  db_path.lost-<seconds>. Returns 0, or -1 with the reason logged (db_path untouched, unless the last step,
+//  renaming the rebuilt file into place, fails: then it is at db_path.lost-<seconds>).
 int catalog_restore (bz_config_t *config, const char *db_path, const char *csv_path);
 
 #endif

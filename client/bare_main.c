@@ -1,5 +1,6 @@
 /*  bazaar-bare: the benchmark's baseline, a bare civetweb handler that answers every
-    request with the same lookup JSON the frontend serves, with the frontend's options.
+    request with the same lookup JSON the frontend serves, with civetweb options close to
+    the frontend's (128 threads, a 5 s request timeout).
     Usage: bazaar-bare PORT. Used by scripts/bench to measure the cache against it.   */
 #include <civetweb.h>
 #include <signal.h>

@@ -52,7 +52,7 @@ typedef struct {
     uint64_t requests [CLIENT_REQ_KINDS];   //  completed with a status we understood
     uint64_t failures [CLIENT_REQ_KINDS];   //  unrecovered: retries exhausted or bad reply
     uint64_t retries [CLIENT_REQ_KINDS];    //  extra attempts after a transport error/503
-    client_hist_t latency [CLIENT_REQ_KINDS];   //  of every attempt that got a reply
+    client_hist_t latency [CLIENT_REQ_KINDS];   //  per request that got a reply, retries included
     uint64_t trades;                    //  acknowledged orders (got a transaction number)
     uint64_t conflicts;                 //  409 not enough shares: a business outcome
     uint64_t mismatches;                //  read-back differs from what was acknowledged

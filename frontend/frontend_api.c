@@ -389,8 +389,9 @@ s_get_health (frontend_api_t *self, struct mg_connection *conn)
 
 //  The metrics of every service, gathered over the bus (bus.metrics: the bus's own and
 //  each worker's latest), rendered after the frontend's own with service and replica
-//  labels. False, with nothing rendered but bazaar_metrics_gathered 0, when the bus did
-//  not answer in time or sent something malformed.
+//  labels. When the bus did not answer in time or sent something malformed, only the
+//  frontend's own are rendered, with bazaar_metrics_gathered 0. False only when the
+//  text does not fit the buffer.
 #define SERVICES_MAX 64
 static bool
 s_render_services (frontend_api_t *self, char *buffer, size_t size, size_t *used)
@@ -500,7 +501,8 @@ s_get_cache (frontend_api_t *self, struct mg_connection *conn)
 }
 
 //  GET / and GET /<file>: the live page's files, from memory. They may change with a
-//  deploy, so a browser revalidates (no-cache), which costs one request each.
+//  deploy: like every response they carry Cache-Control: no-store (the no-cache added
+//  here changes nothing beside it), so a browser fetches them each time.
 static int
 s_get_file (frontend_api_t *self, struct mg_connection *conn, const char *name)
 {

@@ -21,7 +21,7 @@ typedef enum {
 
 //  Starts bus_sockets I/O threads, each with its own DEALER to the broker, from config
 //  (bus endpoint, retry_ms, max_frame, bus_sockets, bus_inflight, bus_queue_max,
-//  bus_queue_wait_ms; out-of-range values get the defaults). metrics must outlive the
+//  bus_queue_wait_ms, used as they are: bz_config checked their ranges at start). metrics must outlive the
 //  client. The process's bz_security must be set. NULL on failure.
 frontend_bus_t *frontend_bus_new (bz_config_t *config, frontend_metrics_t *metrics);
 

@@ -2,7 +2,7 @@
     threads. frontend_api reads and fills it; frontend_feed invalidates it from the catalog.
 
     Why this shape. The benchmark (and real traffic) hammers a few hot stocks from up to
-    128 worker threads, so name-hash shards alone would still funnel every thread through
+    http_threads (1,000+) worker threads, so name-hash shards alone would still funnel every thread through
     the one shard of the hot stock. Instead:
     - Entries live in one fixed array, never freed while the cache lives. Each carries an
       atomic version, bumped under its shard's mutex on every change (fill, invalidate,

@@ -13,7 +13,7 @@
 //        on connect and on the page's "snapshot" request; or {"type":"snapshot",
 //        "error":"catalog unavailable"} when the catalog did not answer
 //    {"type":"stock","name","price","quantity","volume"}   a committed change
-//    {"type":"resync","reason":"gap"|"publisher"|"joined"|"overflow"} changes may have been missed:
+//    {"type":"resync","reason":"gap"|"publisher"|"joined"|"overflow"|"malformed"} changes may have been missed:
 //        the page asks for a snapshot
 //    {"type":"cluster","bus":true,"catalog":true,"replicas":[{"id":1,"up":true}...],
 //        "leader":3,"epoch":35}                             on connect and on any change

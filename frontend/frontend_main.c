@@ -26,7 +26,7 @@ main (int argc, char *argv [])
     bz_service_t service;
     frontend_server_t *server = NULL;
     if ((rc = bz_service_start (&service, "frontend", values [0])) == 0) {
-        //  Read before the worker threads start: config caches endpoints on first use
+        //  The bus endpoint, for the log line below
         const char *bus = bz_config_endpoint (service.config, "bus");
         mg_init_library (0);
         if ((server = frontend_server_new (service.config)))

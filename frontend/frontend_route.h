@@ -39,8 +39,8 @@ typedef struct {
 } frontend_route_t;
 
 //  Matches method and path (the raw, not URL-decoded path; anything from '?' on is
-//  ignored). HEAD is accepted wherever GET is (route->head is set); one trailing '/'
-//  is accepted on every path. Returns 0 and fills route, or the HTTP status to answer
+//  ignored). HEAD is accepted wherever GET is (route->head is set) except on a static
+//  file (/<file.ext>: GET only, 405 otherwise); one trailing '/' is accepted on every path. Returns 0 and fills route, or the HTTP status to answer
 //  (400 malformed path or argument, 404 unknown path, 405 wrong method, 414 path too
 //  long) with route->error saying why. Never fails on any input, NULLs included.
 int frontend_route_match (frontend_route_t *route, const char *method, const char *path);

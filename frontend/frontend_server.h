@@ -1,5 +1,5 @@
 /*  frontend_server: the civetweb HTTP server of the REST API: options from bz_config,
-    one bus client per worker thread, one handler that routes to frontend_api.  */
+    one shared bus client (frontend_bus), one handler that routes to frontend_api.  */
 #ifndef FRONTEND_SERVER_H
 #define FRONTEND_SERVER_H
 

@@ -4,7 +4,7 @@
     the event carries the time and what the server observed (the bus's choice of leader,
     the highest epoch heard, whether a majority acknowledges us). order_server does the
     I/O around it: it feeds every event in, and carries the actions out in the order of
-    the flags below. So every decision about leading, fencing, catching up, stepping
+    the flags below (PROBE_LOG last). So every decision about leading, fencing, catching up, stepping
     down and stepping aside lives here, and tests/test_order_replica.c drives it with a
     hand-set clock through each fault of docs/atomicity.md.
 
@@ -71,7 +71,7 @@ typedef struct {
     bool more;                  //  SINCE_ANSWER: a full page, ask again
 } replica_event_t;
 
-//  Actions, carried out in this order.
+//  Actions, carried out in this order, except PROBE_LOG, which comes last.
 enum {
     REPLICA_DROP_CALL      = 1 << 0,    //  forget every catalog request in flight (late replies are dropped)
     REPLICA_REQUEUE_BATCH  = 1 << 1,    //  every batch in flight goes back in front of the queue

@@ -83,7 +83,7 @@ s_declare_metrics (order_server_t *self)
     self->m_batches = bz_metrics_counter (m, "bazaar_order_batches_total",
         "Batches of orders this replica, as leader, sent to the catalog.");
     self->m_catchups = bz_metrics_counter (m, "bazaar_order_catchups_total",
-        "Catch-ups from the other replicas (at start and on becoming leader).");
+        "Catch-ups from the other replicas (at start, on becoming leader, and while stepped aside for want of a majority).");
     self->m_reconciles = bz_metrics_counter (m, "bazaar_order_reconciles_total",
         "Reconciliations with the catalog (SINCE), after a start, a timeout or a refusal.");
     self->m_log_write = bz_metrics_histogram (m, "bazaar_order_log_write_seconds",

@@ -1,6 +1,7 @@
 /*  order_sync: the replication protocol of schemas/PROTOCOL.md, "order replication".
     Order numbers mean the same order on every replica (the catalog assigns them once),
-    so an acknowledgment of number N from any epoch proves orders 0..N durable there.  */
+    so an acknowledgment of number N (the count of orders held) from any epoch proves
+    orders 0..N-1 durable there.  */
 #include "order_sync.h"
 #include "bz_limits.h"
 #include "bz_msg.h"

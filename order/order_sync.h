@@ -25,7 +25,8 @@ int order_sync_poll_items (order_sync_t *self, zmq_pollitem_t *items, int max);
 void order_sync_handle (order_sync_t *self);
 
 //  Call at least every heartbeat: the leader publishes a heartbeat at its epoch;
-//  a follower acknowledges its log to the leader and retries catch-up.
+//  catch-up requests past their deadline are given up (the next REPLICATE or peer
+//  answer asks again), and dealers or a SUB silent for a liveness period are redialled.
 void order_sync_tick (order_sync_t *self, bool leading, int64_t epoch);
 
 //  Leader: publishes orders it has just made durable in its own log.

@@ -44,7 +44,7 @@ size_t bz_client_waiting (bz_client_t *self);
 //  envelope of bz_bus.h.
 zsock_t *bz_client_dealer (const char *endpoint, bz_security_t *security, int max_frame);
 
-//  Number of tries that timed out since the client was made (for /metrics).
+//  Number of resets (tries that timed out, and the caller's) since the client was made.
 uint64_t bz_client_retries (bz_client_t *self);
 
 #endif

@@ -348,8 +348,8 @@ s_resolve (bz_config_t *self, zconfig_t *root)
 //  so a tool pointed at the data directory talks to that cluster; a cluster-wide one
 //  (ports, host, CURVE, replicas) set otherwise in the environment is refused, so
 //  nothing acts on a cluster it misreads. http_host and http_port belong to one
-//  frontend: the environment may name another frontend of the same cluster. Returns 0,
-//  or -1 after an error line.
+//  frontend: the environment may name another frontend of the same cluster.
+
 //  True for the settings that belong to one frontend, not to the whole cluster.
 static bool
 s_frontend_only (const char *key)
@@ -357,6 +357,7 @@ s_frontend_only (const char *key)
     return streq (key, "http_port") || streq (key, "http_host");
 }
 
+//  Applies cluster.env as above. Returns 0, or -1 after an error line.
 static int
 s_apply_cluster_env (bz_config_t *self)
 {

@@ -33,7 +33,8 @@ void bz_metrics_add (bz_metrics_t *self, int id, double amount);       //  count
 void bz_metrics_set (bz_metrics_t *self, int id, double value);        //  gauge
 void bz_metrics_observe (bz_metrics_t *self, int id, double value);    //  histogram
 
-//  Declares (once) and sets the process_* gauges of this process: resident memory,
+//  Declares (once) and sets the process_* metrics of this process (CPU seconds a
+//  counter, the rest gauges): resident memory,
 //  CPU seconds, open file descriptors, start time (from /proc/self).
 void bz_metrics_update_process (bz_metrics_t *self);
 

@@ -14,8 +14,8 @@
 //  fails the CURVE handshake: it never gets a message through, nor one out.
 //
 //  Why a process-wide default rather than a parameter: security is a property of the
-//  program, like its config, and sockets are made deep inside helpers (bz_client in
-//  each civetweb thread, bz_worker, the replication sockets). Threading a pointer
+//  program, like its config, and sockets are made deep inside helpers (frontend_bus's
+//  lane sockets, bz_client, bz_worker, the replication sockets). Threading a pointer
 //  through every constructor would change a dozen signatures for one flag. Instead
 //  main() makes the instance before any socket and sets it; helpers fetch it with
 //  bz_security_for (config), which refuses (NULL) when curve is on and main set none,

@@ -43,8 +43,8 @@ void bz_worker_tick (bz_worker_t *self);
 int bz_worker_tick_ms (bz_worker_t *self);
 
 //  The rank of the live worker the broker routes this service to (the leader of a
-//  ranked service) and that worker's announced epoch, as of the broker's last
-//  heartbeat; 0 when unknown.
+//  ranked service), as of the broker's last heartbeat, 0 when unknown; and that
+//  worker's announced epoch, the last one heard (kept while the broker is silent).
 int bz_worker_leader (bz_worker_t *self);
 int64_t bz_worker_leader_epoch (bz_worker_t *self);
 
@@ -64,7 +64,7 @@ void bz_worker_set_available (bz_worker_t *self, bool available);
 
 //  The service's metrics registry (counters, gauges, histograms it declares and
 //  updates from the thread that uses the worker). bz_worker_tick sends it, with the
-//  process_* gauges, to the broker once a second; GET /metrics shows it.
+//  process_* metrics, to the broker once a second; GET /metrics shows it.
 bz_metrics_t *bz_worker_metrics (bz_worker_t *self);
 
 //  True while the broker has been heard from within the liveness window.
