@@ -12,6 +12,7 @@
 #include "bz_limits.h"
 #include "bz_loop.h"
 #include "bz_security.h"
+#include "bz_socket.h"
 #include "frontend_live.h"
 
 #define REQUEST_MAX     64      //  a page's message is "snapshot"; anything longer closes
@@ -301,6 +302,8 @@ s_pusher (zsock_t *pipe, void *args)
     memset (&cluster, 0, sizeof cluster);
     char publisher [41] = "";
     int64_t next_seq = 0, heard_at = zclock_mono ();
+    bz_timer_t redial;                      //  while the bus is silent (bz_socket.h)
+    bz_timer_init (&redial, self->limit_ms, heard_at + self->limit_ms);
     s_publish_cluster (self, &cluster);
     while (inbox && monitor) {
         //  Woken every heartbeat at least, to see the bus fall silent
@@ -325,8 +328,13 @@ s_pusher (zsock_t *pipe, void *args)
             heard_at = zclock_mono ();
             cluster.bus = true;
         }
-        if (cluster.bus && zclock_mono () - heard_at > self->limit_ms)
+        int64_t now = zclock_mono ();
+        if (now - heard_at > self->limit_ms) {
             cluster.bus = false;
+            //  The connection may be one libzmq gave up on: a stranger held the port
+            if (bz_timer_fire (&redial, now))
+                bz_socket_redial (monitor, self->monitor_endpoint);
+        }
         s_publish_cluster (self, &cluster);
     }
     zsock_destroy (&monitor);

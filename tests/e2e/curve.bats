@@ -246,6 +246,25 @@ trade_within () {
 #   A handshake refused with a protocol error (a peer without CURVE) makes libzmq give up
 #   on that connection for good: without the redial (bus/lib/bz_socket.h) the frontend's feed,
 #   the workers and the replicas stay cut off from a service that came back.
+#   live_bus: whether the live page says the bus is up ("true"/"false"): the "cluster"
+#   message a page gets first on connecting, read over a raw WebSocket.
+live_bus () {
+    timeout 4 bash -c 'exec 3<> "/dev/tcp/127.0.0.1/$1" || exit
+        printf "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" >&3
+        timeout 1 cat <&3' live-bus "$BAZAAR_HTTP_PORT" \
+        | grep -ao '"type":"cluster","bus":[a-z]*' | head -n 1 | sed 's/.*://'
+}
+
+#   wait_live_bus LIMIT_MS: until the live page says the bus is up.
+wait_live_bus () {
+    local start state
+    start=$(now_ms)
+    while state=$(live_bus); [[ $state != true ]]; do
+        (($(now_ms) - start < $1)) || { echo "the live page says bus '$state' after $1 ms"; return 1; }
+        sleep 0.2
+    done
+}
+
 @test "a stranger at a service's endpoint: its peers reconnect when it comes back" {
     #   The catalog's stream: the frontend's cache feed
     "$CLUSTER" kill catalog
@@ -256,6 +275,7 @@ trade_within () {
     wait_serving_cache
     trade_within 3000
     #   The bus: every worker
+    wait_live_bus 3000
     "$CLUSTER" kill bus
     run probe plain hold bus,monitor 1.5
     [ "$(value held)" = 2 ]
@@ -263,6 +283,8 @@ trade_within () {
     trade_within 3000
     http_get /stocks/GameStart
     [ "$status" = 200 ]
+    #   and the live page, which watches the bus's monitor stream
+    wait_live_bus 3000
     #   A replica: the next leader, followed by the third once the leader is gone
     wait_leader 3 5000
     "$CLUSTER" kill order2
