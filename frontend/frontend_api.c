@@ -6,7 +6,6 @@
 #include "frontend_api.h"
 #include "bz_cli.h"
 #include "frontend_bus.h"
-#include "frontend_conn.h"
 #include "frontend_json.h"
 #include "frontend_reply.h"
 #include "bz_metrics.h"
@@ -142,24 +141,27 @@ frontend_api_lookup (frontend_api_t *self, const char *name,
 
 //  Sends a cached lookup: the bytes rendered at fill time, in one write.
 static int
-s_send_cached (struct mg_connection *conn, const frontend_cache_hit_t *hit)
+s_send_cached (frontend_exchange_t *exchange, const frontend_cache_hit_t *hit)
 {
-    return frontend_reply_cached (conn, hit->response, hit->size, hit->body_offset);
+    return frontend_reply_cached (exchange, hit->response, hit->size, hit->body_offset);
 }
 
+//  A lookup: from the cache, or (may_wait) from the catalog over the bus.
 static int
-s_get_stock (frontend_api_t *self, struct mg_connection *conn,
-             const frontend_route_t *route)
+s_get_stock (frontend_api_t *self, frontend_exchange_t *exchange,
+             const frontend_route_t *route, bool may_wait)
 {
     frontend_cache_hit_t hit;
     frontend_cache_ticket_t ticket;
     if (frontend_cache_lookup (self->cache, route->name, &hit, &ticket))
-        return s_send_cached (conn, &hit);
+        return s_send_cached (exchange, &hit);
+    if (!may_wait)
+        return FRONTEND_API_WAIT;
     bz_msg_t stock;
     char error [256];
     int status = frontend_api_lookup (self, route->name, &stock, error, sizeof error);
     if (status != 200)
-        return frontend_reply_error (conn, status, error);
+        return frontend_reply_error (exchange, status, error);
     json_t *root = json_pack ("{s:{s:s,s:f,s:I}}", "data", "name", stock.name,
         "price", stock.price, "quantity", (json_int_t) stock.quantity);
     char body [512], response [FRONTEND_CACHE_RESPONSE_MAX];
@@ -168,7 +170,7 @@ s_get_stock (frontend_api_t *self, struct mg_connection *conn,
     json_decref (root);
     if (text != body) {             //  a stock always fits: anything else is broken
         free (text);
-        return frontend_reply_data (conn, NULL);
+        return frontend_reply_data (exchange, NULL);
     }
     if (ticket.valid)
         size = frontend_reply_format (response, sizeof response, 200, "OK", FRONTEND_JSON_TYPE,
@@ -176,7 +178,7 @@ s_get_stock (frontend_api_t *self, struct mg_connection *conn,
     if (size)
         frontend_cache_store (self->cache, &ticket, stock.name, stock.price, stock.quantity,
                               response, size, offset);
-    return frontend_reply_send (conn, 200, FRONTEND_JSON_TYPE, NULL, false, body, length);
+    return frontend_reply_send (exchange, 200, FRONTEND_JSON_TYPE, NULL, false, body, length);
 }
 
 //  Appends one STOCK frame to the list; false when the frame is not a valid STOCK.
@@ -223,20 +225,20 @@ frontend_api_stocks (frontend_api_t *self, int *status, char *error, size_t erro
 }
 
 static int
-s_get_stocks (frontend_api_t *self, struct mg_connection *conn)
+s_get_stocks (frontend_api_t *self, frontend_exchange_t *exchange)
 {
     char error [256];
     int status = 200;
     json_t *list = frontend_api_stocks (self, &status, error, sizeof error);
-    return list? frontend_reply_data (conn, list): frontend_reply_error (conn, status, error);
+    return list? frontend_reply_data (exchange, list): frontend_reply_error (exchange, status, error);
 }
 
 //  The client's Idempotency-Key, checked, or a fresh UUID. Returns false when the
 //  header is present but not 1..64 printable ASCII characters.
 static bool
-s_idempotency_key (struct mg_connection *conn, char *key, size_t size)
+s_idempotency_key (frontend_exchange_t *exchange, char *key, size_t size)
 {
-    const char *header = mg_get_header (conn, "Idempotency-Key");
+    const char *header = exchange->request.idempotency_key;
     if (!header) {
         zuuid_t *uuid = zuuid_new ();
         if (!uuid)
@@ -258,38 +260,26 @@ s_idempotency_key (struct mg_connection *conn, char *key, size_t size)
 //  Every answer to a POST carries the key it was (or would be) traded under, so a
 //  client that got a 503 or no answer can retry with it: see docs/rest.md.
 static int
-s_post_order (frontend_api_t *self, struct mg_connection *conn)
+s_post_order (frontend_api_t *self, frontend_exchange_t *exchange)
 {
     bz_msg_t request;
     bz_msg_init (&request, BZ_MSG_ORDER);
-    bool key_valid = s_idempotency_key (conn, request.key, sizeof request.key);
+    bool key_valid = s_idempotency_key (exchange, request.key, sizeof request.key);
     char key_header [sizeof request.key + 32] = "";
     if (key_valid)
         snprintf (key_header, sizeof key_header, "Idempotency-Key: %s\r\n", request.key);
-    char body [FRONTEND_BODY_MAX + 1];
-    long size = frontend_conn_read_body (conn, body, sizeof body);
-    if (size < 0) {
-        //  The rest of the body stays unread: answer, then cut it off
-        int status = size == FRONTEND_BODY_TOO_LARGE? 413: size == FRONTEND_BODY_TOO_SLOW? 408: 400;
-        frontend_reply_error_ex (conn, status,
-            status == 413? "request body is larger than 4096 bytes":
-            status == 408? "request body did not arrive in time":
-                           "cannot read the request body", key_header, true);
-        frontend_conn_refuse_body (conn);
-        return status;
-    }
     //  Only JSON: an HTML form (or text/plain) from any web page the user visits
-    //  must not be able to trade. After the body is read, so the connection lives on.
-    if (!frontend_route_is_json (mg_get_header (conn, "Content-Type")))
-        return frontend_reply_error_ex (conn, 415, "Content-Type must be application/json",
+    //  must not be able to trade.
+    if (!frontend_route_is_json (exchange->request.content_type))
+        return frontend_reply_error_ex (exchange, 415, "Content-Type must be application/json",
                                         key_header, false);
     if (!key_valid)
-        return frontend_reply_error (conn, 400,
+        return frontend_reply_error (exchange, 400,
             "Idempotency-Key must be 1.." BZ_STR (BZ_KEY_MAX) " printable ASCII characters");
     frontend_order_t order;
     char error [256];
-    if (frontend_json_parse_order (&order, body, (size_t) size, error, sizeof error))
-        return frontend_reply_error_ex (conn, 400, error, key_header, false);
+    if (frontend_json_parse_order (&order, exchange->body, exchange->body_size, error, sizeof error))
+        return frontend_reply_error_ex (exchange, 400, error, key_header, false);
     bz_msg_set_str (request.name, sizeof request.name, order.name);
     bz_msg_set_str (request.side, sizeof request.side, order.side);
     request.quantity = order.quantity;
@@ -301,19 +291,19 @@ s_post_order (frontend_api_t *self, struct mg_connection *conn)
     //  the catalog with the old quantity will not be stored.
     frontend_cache_invalidate (self->cache, request.name);
     if (!reply)
-        return frontend_reply_error_ex (conn, 503, s_no_reply (&traded, "order service unavailable"),
+        return frontend_reply_error_ex (exchange, 503, s_no_reply (&traded, "order service unavailable"),
                                         key_header, false);
     bool expected = traded.id == BZ_MSG_TRADED && streq (traded.key, request.key);
     int status = s_reply_status (self, &reply, &traded, expected, "order", "stock not found",
                                  "order service unavailable", error, sizeof error);
     if (status != 200)
-        return frontend_reply_error_ex (conn, status, error, key_header, false);
-    return frontend_reply_data_ex (conn, json_pack ("{s:I}", "transaction_number",
+        return frontend_reply_error_ex (exchange, status, error, key_header, false);
+    return frontend_reply_data_ex (exchange, json_pack ("{s:I}", "transaction_number",
                                    (json_int_t) traded.number), key_header);
 }
 
 static int
-s_get_order (frontend_api_t *self, struct mg_connection *conn,
+s_get_order (frontend_api_t *self, frontend_exchange_t *exchange,
              const frontend_route_t *route)
 {
     bz_msg_t request, record;
@@ -321,14 +311,14 @@ s_get_order (frontend_api_t *self, struct mg_connection *conn,
     request.number = route->number;
     zmsg_t *reply = frontend_bus_call (self->bus, "order", &request, self->timeout_ms, true, &record);
     if (!reply)
-        return frontend_reply_error (conn, 503, s_no_reply (&record, "order service unavailable"));
+        return frontend_reply_error (exchange, 503, s_no_reply (&record, "order service unavailable"));
     char error [256];
     bool expected = record.id == BZ_MSG_RECORD && record.number == route->number;
     int status = s_reply_status (self, &reply, &record, expected, "order", "order not found",
                                  "order service unavailable", error, sizeof error);
     if (status != 200)
-        return frontend_reply_error (conn, status, error);
-    return frontend_reply_data (conn, json_pack ("{s:I,s:s,s:s,s:I}",
+        return frontend_reply_error (exchange, status, error);
+    return frontend_reply_data (exchange, json_pack ("{s:I,s:s,s:s,s:I}",
         "number", (json_int_t) record.number, "name", record.name,
         "type", record.side, "quantity", (json_int_t) record.quantity));
 }
@@ -359,7 +349,7 @@ s_health_data (zmsg_t *reply, int *catalogs)
 }
 
 static int
-s_get_health (frontend_api_t *self, struct mg_connection *conn)
+s_get_health (frontend_api_t *self, frontend_exchange_t *exchange)
 {
     bz_msg_t request, first;
     //  The broker answers bus.workers itself and reads no body; LIST is a harmless one
@@ -367,24 +357,24 @@ s_get_health (frontend_api_t *self, struct mg_connection *conn)
     zmsg_t *reply = frontend_bus_call (self->bus, BZ_SERVICE_WORKERS, &request,
                                        self->health_timeout_ms, false, &first);
     if (!reply)
-        return frontend_reply_error (conn, 503, s_no_reply (&first, "bus unavailable"));
+        return frontend_reply_error (exchange, 503, s_no_reply (&first, "bus unavailable"));
     int catalogs = 0;
     json_t *data = s_health_data (reply, &catalogs);
     zmsg_destroy (&reply);
     if (!data) {
         char error [256];
         int status = s_bad_reply (self, BZ_SERVICE_WORKERS, &first, error, sizeof error);
-        return frontend_reply_error (conn, status, error);
+        return frontend_reply_error (exchange, status, error);
     }
     //  Healthy means able to serve lookups and trades: a catalog worker and an order leader
     bool leader = json_is_integer (json_object_get (data, "order_leader"));
     if (catalogs == 0 || !leader) {
         json_decref (data);
-        return frontend_reply_error (conn, 503, catalogs == 0 && !leader?
+        return frontend_reply_error (exchange, 503, catalogs == 0 && !leader?
             "no live catalog worker and no order leader":
             catalogs == 0? "no live catalog worker": "no order leader");
     }
-    return frontend_reply_data (conn, data);
+    return frontend_reply_data (exchange, data);
 }
 
 //  The metrics of every service, gathered over the bus (bus.metrics: the bus's own and
@@ -448,20 +438,20 @@ s_render_services (frontend_api_t *self, char *buffer, size_t size, size_t *used
 }
 
 static int
-s_get_metrics (frontend_api_t *self, struct mg_connection *conn)
+s_get_metrics (frontend_api_t *self, frontend_exchange_t *exchange)
 {
     size_t size = 256 * 1024;
     char *buffer = (char *) malloc (size);
     if (!buffer)
-        return frontend_reply_error (conn, 503, "out of memory");
+        return frontend_reply_error (exchange, 503, "out of memory");
     size_t length = frontend_metrics_render (self->metrics, buffer, size);
     int status;
     if (length == 0 || !frontend_cache_render_metrics (self->cache, buffer, size, &length)
     ||  !frontend_feed_render_metrics (self->feed, buffer, size, &length)
     ||  !s_render_services (self, buffer, size, &length))
-        status = frontend_reply_error (conn, 500, "cannot render the metrics");
+        status = frontend_reply_error (exchange, 500, "cannot render the metrics");
     else
-        status = frontend_reply_send (conn, 200, "text/plain; version=0.0.4; charset=utf-8",
+        status = frontend_reply_send (exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
                                       NULL, false, buffer, length);
     free (buffer);
     return status;
@@ -469,12 +459,12 @@ s_get_metrics (frontend_api_t *self, struct mg_connection *conn)
 
 //  GET /cache: what is cached, most recently used first, and the stream's state.
 static int
-s_get_cache (frontend_api_t *self, struct mg_connection *conn)
+s_get_cache (frontend_api_t *self, frontend_exchange_t *exchange)
 {
     size_t capacity = frontend_cache_capacity (self->cache);
     frontend_cache_item_t *items = (frontend_cache_item_t *) malloc (capacity * sizeof *items);
     if (!items)
-        return frontend_reply_error (conn, 503, "out of memory");
+        return frontend_reply_error (exchange, 503, "out of memory");
     size_t count = frontend_cache_list (self->cache, items, capacity);
     json_t *entries = json_array ();
     for (size_t i = 0; i < count && entries; i++)
@@ -491,7 +481,7 @@ s_get_cache (frontend_api_t *self, struct mg_connection *conn)
     for (int reason = 0; reason < FRONTEND_FLUSH_REASONS && flushes; reason++)
         json_object_set_new (flushes, frontend_feed_reason ((frontend_flush_reason_t) reason),
                              json_integer ((json_int_t) feed.flushes [reason]));
-    return frontend_reply_data (conn, json_pack ("{s:b,s:I,s:b,s:o,s:{s:b,s:s,s:I,s:o}}",
+    return frontend_reply_data (exchange, json_pack ("{s:b,s:I,s:b,s:o,s:{s:b,s:s,s:I,s:o}}",
         "enabled", frontend_cache_enabled (self->cache),
         "capacity", (json_int_t) capacity,
         "serving", frontend_cache_enabled (self->cache) && frontend_cache_healthy (self->cache),
@@ -504,35 +494,48 @@ s_get_cache (frontend_api_t *self, struct mg_connection *conn)
 //  deploy: like every response they carry Cache-Control: no-store (the no-cache added
 //  here changes nothing beside it), so a browser fetches them each time.
 static int
-s_get_file (frontend_api_t *self, struct mg_connection *conn, const char *name)
+s_get_file (frontend_api_t *self, frontend_exchange_t *exchange, const char *name)
 {
     const char *data, *type;
     size_t size;
     if (!frontend_static_find (self->files, name, &data, &size, &type))
-        return frontend_reply_error (conn, 404, "no such path");
-    return frontend_reply_send (conn, 200, type, "Cache-Control: no-cache\r\n", false, data, size);
+        return frontend_reply_error (exchange, 404, "no such path");
+    return frontend_reply_send (exchange, 200, type, "Cache-Control: no-cache\r\n", false, data, size);
 }
 
 int
-frontend_api_handle (frontend_api_t *self, struct mg_connection *conn,
-                     const frontend_route_t *route)
+frontend_api_handle (frontend_api_t *self, frontend_exchange_t *exchange,
+                     const frontend_route_t *route, bool may_wait)
 {
-    assert (self && conn && route);
+    assert (self && exchange && route);
+    //  What needs a service waits for a worker; a lookup only when the cache misses
+    switch (route->id) {
+        case FRONTEND_ROUTE_STOCKS:
+        case FRONTEND_ROUTE_ORDERS:
+        case FRONTEND_ROUTE_ORDER:
+        case FRONTEND_ROUTE_HEALTH:
+        case FRONTEND_ROUTE_METRICS:
+            if (!may_wait)
+                return FRONTEND_API_WAIT;
+            break;
+        default:
+            break;
+    }
     switch (route->id) {
         case FRONTEND_ROUTE_PAGE:
         case FRONTEND_ROUTE_STATIC:
-            return s_get_file (self, conn, route->id == FRONTEND_ROUTE_PAGE? "index.html": route->name);
+            return s_get_file (self, exchange, route->id == FRONTEND_ROUTE_PAGE? "index.html": route->name);
         case FRONTEND_ROUTE_METRICS:
-            return s_get_metrics (self, conn);
+            return s_get_metrics (self, exchange);
         case FRONTEND_ROUTE_CACHE:
-            return s_get_cache (self, conn);
+            return s_get_cache (self, exchange);
         case FRONTEND_ROUTE_LIVE:
-            return frontend_reply_data (conn, json_pack ("{s:s}", "status", "live"));
-        case FRONTEND_ROUTE_STOCK:   return s_get_stock (self, conn, route);
-        case FRONTEND_ROUTE_STOCKS:  return s_get_stocks (self, conn);
-        case FRONTEND_ROUTE_ORDERS:  return s_post_order (self, conn);
-        case FRONTEND_ROUTE_ORDER:   return s_get_order (self, conn, route);
-        case FRONTEND_ROUTE_HEALTH:  return s_get_health (self, conn);
-        default:                     return frontend_reply_error (conn, 404, "no such path");
+            return frontend_reply_data (exchange, json_pack ("{s:s}", "status", "live"));
+        case FRONTEND_ROUTE_STOCK:   return s_get_stock (self, exchange, route, may_wait);
+        case FRONTEND_ROUTE_STOCKS:  return s_get_stocks (self, exchange);
+        case FRONTEND_ROUTE_ORDERS:  return s_post_order (self, exchange);
+        case FRONTEND_ROUTE_ORDER:   return s_get_order (self, exchange, route);
+        case FRONTEND_ROUTE_HEALTH:  return s_get_health (self, exchange);
+        default:                     return frontend_reply_error (exchange, 404, "no such path");
     }
 }

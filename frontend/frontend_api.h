@@ -3,7 +3,6 @@
 #ifndef FRONTEND_API_H
 #define FRONTEND_API_H
 
-#include <civetweb.h>
 #include <jansson.h>
 #include "bz_client.h"
 #include "bz_config.h"
@@ -12,6 +11,7 @@
 #include "frontend_cache.h"
 #include "frontend_feed.h"
 #include "frontend_metrics.h"
+#include "frontend_reply.h"
 #include "frontend_route.h"
 #include "frontend_static.h"
 
@@ -25,10 +25,15 @@ frontend_api_t *frontend_api_new (bz_config_t *config, frontend_metrics_t *metri
                                   frontend_static_t *files, frontend_bus_t *bus);
 void frontend_api_destroy (frontend_api_t **self_p);
 
-//  Answers one matched request (route->status == 0) on conn; a request that needs a
-//  service waits on the shared bus client. Returns the HTTP status sent.
-int frontend_api_handle (frontend_api_t *self, struct mg_connection *conn,
-                         const frontend_route_t *route);
+//  What frontend_api_handle returns when it would wait and may not.
+#define FRONTEND_API_WAIT   0
+
+//  Answers one matched request (route->status == 0) in exchange and returns the HTTP
+//  status. A request that needs a service waits on the shared bus client; when
+//  may_wait is false (an event loop calls) it returns FRONTEND_API_WAIT instead,
+//  having answered nothing. A lookup the cache holds never waits.
+int frontend_api_handle (frontend_api_t *self, frontend_exchange_t *exchange,
+                         const frontend_route_t *route, bool may_wait);
 
 //  Looks one stock up at the catalog, over the bus: what GET /stocks/<name> does when
 //  frontend_cache misses. Returns 200 with the STOCK in *stock, or the HTTP status to

@@ -2,9 +2,9 @@
     publishes (via frontend_feed) and the cluster's state (from the bus monitor) as JSON.
 
     One actor (the pusher) owns the monitor subscription and does every broadcast, so
-    neither the feed nor a civetweb thread ever waits on a slow page. Changes reach it
-    on an inproc PUSH/PULL pair. Each page's own thread (civetweb holds one per open
-    WebSocket) answers its snapshots through the frontend's shared bus client.         */
+    the feed never waits on a slow page. Changes reach it on an inproc PUSH/PULL pair.
+    frontend_http holds the sockets (a page costs no thread); its workers answer the
+    snapshots through the frontend's shared bus client.         */
 #include <czmq.h>
 #include <jansson.h>
 #include <math.h>
@@ -15,7 +15,6 @@
 #include "bz_socket.h"
 #include "frontend_live.h"
 
-#define REQUEST_MAX     64      //  a page's message is "snapshot"; anything longer closes
 //  Prices as people wrote them (57.4, not 57.399999999999999)
 #define DUMP_FLAGS      (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION (15))
 
@@ -29,7 +28,7 @@ typedef struct {
 } cluster_t;
 
 struct _frontend_live_t {
-    frontend_api_t *api;        //  not owned; set by attach, before any page connects
+    frontend_api_t *api;        //  not owned; set by attach, before any page is let in
     char *monitor_endpoint;
     bz_security_t *security;    //  the process's; NULL: curve on but none set
     char inbox_endpoint [64];
@@ -43,116 +42,98 @@ struct _frontend_live_t {
     zsock_t *inbox;             //  PUSH to the pusher
     bool overflowed;            //  a post was dropped: the pages must resync
     pthread_mutex_t clients_lock;
-    struct mg_connection **clients;
+    frontend_http_t *http;      //  not owned; set by attach, cleared by detach
+    uint64_t *clients;          //  the open pages' WebSocket ids
     int client_count;
     char *cluster_json;         //  the last cluster message, for a page that connects
 };
 
 //  --------------------------------------------------------------------------
-//  Pages
+//  Pages: frontend_http calls open and close in its loops, ready and message in its
+//  workers; sends go through its loops' mailboxes, so none of them waits on a page.
 
-//  Sends text to one page. The connection's own lock (in mg_websocket_write) keeps it
-//  from interleaving with a snapshot that page's thread is sending.
+//  Sends text to one page (id) or to every page (0). Under clients_lock, so nothing
+//  is sent once the server is detached.
 static void
-s_send (struct mg_connection *conn, const char *text, size_t size)
-{
-    mg_websocket_write (conn, MG_WEBSOCKET_OPCODE_TEXT, text, size);
-}
-
-static void
-s_broadcast (frontend_live_t *self, const char *text)
+s_send (frontend_live_t *self, uint64_t id, const char *text)
 {
     size_t size = strlen (text);
     pthread_mutex_lock (&self->clients_lock);
-    for (int i = 0; i < self->client_count; i++)
-        s_send (self->clients [i], text, size);
+    if (self->http && id)
+        frontend_http_ws_send (self->http, id, text, size);
+    else
+    for (int i = 0; self->http && i < self->client_count; i++)
+        frontend_http_ws_send (self->http, self->clients [i], text, size);
     pthread_mutex_unlock (&self->clients_lock);
 }
 
-//  Sends json (taken) to conn, or to every page when conn is NULL.
+//  Sends json (taken) to page id, or to every page when id is 0.
 static void
-s_send_json (frontend_live_t *self, struct mg_connection *conn, json_t *json)
+s_send_json (frontend_live_t *self, uint64_t id, json_t *json)
 {
     char *text = json? json_dumps (json, DUMP_FLAGS): NULL;
     json_decref (json);
-    if (text && conn)
-        s_send (conn, text, strlen (text));
-    else
     if (text)
-        s_broadcast (self, text);
+        s_send (self, id, text);
     free (text);
 }
 
 //  The stock list through the bus (the frontend's shared bus client).
 static void
-s_send_snapshot (frontend_live_t *self, struct mg_connection *conn)
+s_send_snapshot (frontend_live_t *self, uint64_t id)
 {
     char error [256] = "";
     int status = 503;
     json_t *stocks = frontend_api_stocks (self->api, &status, error, sizeof error);
-    s_send_json (self, conn, stocks
+    s_send_json (self, id, stocks
         ? json_pack ("{s:s,s:o}", "type", "snapshot", "stocks", stocks)
         : json_pack ("{s:s,s:s}", "type", "snapshot", "error", error));
 }
 
-static int
-s_on_connect (const struct mg_connection *conn, void *cbdata)
+bool
+frontend_live_open (void *arg, uint64_t id)
 {
-    (void) conn;
-    frontend_live_t *self = (frontend_live_t *) cbdata;
+    frontend_live_t *self = (frontend_live_t *) arg;
     pthread_mutex_lock (&self->clients_lock);
-    bool full = self->client_count >= self->max_clients;
-    pthread_mutex_unlock (&self->clients_lock);
-    if (full)
-        zsys_warning ("frontend: refused a live page: %d already open", self->max_clients);
-    return full? 1: 0;
-}
-
-//  Registered before the snapshot goes out, so no change falls between the two; the
-//  page keeps, per stock, the state with the highest volume (volume only rises).
-static void
-s_on_ready (struct mg_connection *conn, void *cbdata)
-{
-    frontend_live_t *self = (frontend_live_t *) cbdata;
-    pthread_mutex_lock (&self->clients_lock);
-    bool added = self->client_count < self->max_clients;
+    bool added = self->http && self->client_count < self->max_clients;
     if (added)
-        self->clients [self->client_count++] = conn;
-    char *cluster = self->cluster_json? strdup (self->cluster_json): NULL;
+        self->clients [self->client_count++] = id;
     pthread_mutex_unlock (&self->clients_lock);
     if (!added)
-        return;
+        zsys_warning ("frontend: refused a live page: %d already open", self->max_clients);
+    return added;
+}
+
+//  Registered (open) before the snapshot goes out, so no change falls between the two;
+//  the page keeps, per stock, the state with the highest volume (volume only rises).
+void
+frontend_live_ready (void *arg, uint64_t id)
+{
+    frontend_live_t *self = (frontend_live_t *) arg;
+    pthread_mutex_lock (&self->clients_lock);
+    char *cluster = self->cluster_json? strdup (self->cluster_json): NULL;
+    pthread_mutex_unlock (&self->clients_lock);
     if (cluster)
-        s_send (conn, cluster, strlen (cluster));
+        s_send (self, id, cluster);
     free (cluster);
-    s_send_snapshot (self, conn);
+    s_send_snapshot (self, id);
 }
 
-static int
-s_on_data (struct mg_connection *conn, int bits, char *data, size_t size, void *cbdata)
+void
+frontend_live_message (void *arg, uint64_t id, const char *text, size_t size)
 {
-    frontend_live_t *self = (frontend_live_t *) cbdata;
-    int opcode = bits & 0x0f;
-    if (opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE)
-        return 0;
-    if (opcode == MG_WEBSOCKET_OPCODE_PING) {
-        mg_websocket_write (conn, MG_WEBSOCKET_OPCODE_PONG, data, size);
-        return 1;
-    }
-    if (size > REQUEST_MAX)
-        return 0;
-    if (opcode == MG_WEBSOCKET_OPCODE_TEXT && size == 8 && memcmp (data, "snapshot", 8) == 0)
-        s_send_snapshot (self, conn);
-    return 1;
+    frontend_live_t *self = (frontend_live_t *) arg;
+    if (size == 8 && memcmp (text, "snapshot", 8) == 0)
+        s_send_snapshot (self, id);
 }
 
-static void
-s_on_close (const struct mg_connection *conn, void *cbdata)
+void
+frontend_live_close (void *arg, uint64_t id)
 {
-    frontend_live_t *self = (frontend_live_t *) cbdata;
+    frontend_live_t *self = (frontend_live_t *) arg;
     pthread_mutex_lock (&self->clients_lock);
     for (int i = 0; i < self->client_count; i++)
-        if (self->clients [i] == conn) {
+        if (self->clients [i] == id) {
             self->clients [i] = self->clients [--self->client_count];
             break;
         }
@@ -195,7 +176,7 @@ s_publish_cluster (frontend_live_t *self, const cluster_t *cluster)
     }
     pthread_mutex_unlock (&self->clients_lock);
     if (changed)
-        s_broadcast (self, text);
+        s_send (self, 0, text);
     free (text);
 }
 
@@ -314,7 +295,7 @@ s_pusher (zsock_t *pipe, void *args)
         if (items [1].revents & ZMQ_POLLIN) {
             char *text = zstr_recv (inbox);
             if (text)
-                s_broadcast (self, text);
+                s_send (self, 0, text);
             zstr_free (&text);
         }
         if (items [2].revents & ZMQ_POLLIN) {
@@ -358,7 +339,7 @@ frontend_live_new (bz_config_t *config, int max_clients)
     self->heartbeat_ms = (heartbeat > 0 && heartbeat <= 60000)? (int) heartbeat: 100;
     self->limit_ms = self->heartbeat_ms * ((liveness > 0 && liveness <= 100)? liveness: 5);
     self->max_clients = max_clients > 0? max_clients: 1;
-    self->clients = (struct mg_connection **) calloc ((size_t) self->max_clients, sizeof *self->clients);
+    self->clients = (uint64_t *) calloc ((size_t) self->max_clients, sizeof *self->clients);
     pthread_mutex_init (&self->inbox_lock, NULL);
     pthread_mutex_init (&self->clients_lock, NULL);
     self->pusher = zactor_new (s_pusher, self);
@@ -396,11 +377,23 @@ frontend_live_destroy (frontend_live_t **self_p)
 }
 
 void
-frontend_live_attach (frontend_live_t *self, struct mg_context *context, frontend_api_t *api)
+frontend_live_attach (frontend_live_t *self, frontend_http_t *http, frontend_api_t *api)
 {
-    assert (self && context && api);
+    assert (self && http && api);
+    pthread_mutex_lock (&self->clients_lock);
     self->api = api;
-    mg_set_websocket_handler (context, "/ws", s_on_connect, s_on_ready, s_on_data, s_on_close, self);
+    self->http = http;
+    pthread_mutex_unlock (&self->clients_lock);
+}
+
+void
+frontend_live_detach (frontend_live_t *self)
+{
+    assert (self);
+    pthread_mutex_lock (&self->clients_lock);
+    self->http = NULL;
+    self->client_count = 0;
+    pthread_mutex_unlock (&self->clients_lock);
 }
 
 //  Hands text to the pusher, without waiting: when its queue is full (it is starved of

@@ -1,7 +1,6 @@
 /*  frontend_main: the bazaar-frontend program, the REST API over HTTP.
     Usage: bazaar-frontend [--config PATH]; runs until SIGINT or SIGTERM.  */
 #include <czmq.h>
-#include <civetweb.h>
 #include "bz_cli.h"
 #include "frontend_server.h"
 #include "bz_service.h"
@@ -22,13 +21,12 @@ main (int argc, char *argv [])
     if (bz_cli_parse (&s_cli, argc, argv, values, &rc) < 0)
         return rc;
     //  bz_service_start installs CZMQ's SIGINT/SIGTERM handler and sets the process's
-    //  security before civetweb starts threads: they fetch it for every bus socket
+    //  security before the server starts threads: they fetch it for every bus socket
     bz_service_t service;
     frontend_server_t *server = NULL;
     if ((rc = bz_service_start (&service, "frontend", values [0])) == 0) {
         //  The bus endpoint, for the log line below
         const char *bus = bz_config_endpoint (service.config, "bus");
-        mg_init_library (0);
         if ((server = frontend_server_new (service.config)))
             zsys_info ("frontend: serving HTTP on %s:%s, bus at %s",
                        bz_config_str (service.config, "http_host"),
@@ -40,7 +38,6 @@ main (int argc, char *argv [])
         if (server)
             zsys_info ("frontend: stopping");
         frontend_server_destroy (&server);
-        mg_exit_library ();
     }
     bz_service_stop (&service);
     return rc;

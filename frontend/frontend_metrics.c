@@ -2,7 +2,6 @@
     Counted by frontend_server and frontend_api from every worker thread, lock-free.   */
 #include <czmq.h>
 #include <stdatomic.h>
-#include "frontend_conn.h"
 #include "frontend_metrics.h"
 
 //  Status classes 1xx..5xx, index 0 for anything outside them.
@@ -34,6 +33,7 @@ struct _frontend_metrics_t {
     atomic_uint_fast64_t bus_unavailable;
     atomic_uint_fast64_t bus_bad_replies;
     atomic_uint_fast64_t overloaded [FRONTEND_SHED_REASONS];
+    atomic_int_fast64_t connections;
 };
 
 frontend_metrics_t *
@@ -57,6 +57,7 @@ frontend_metrics_new (void)
     atomic_init (&self->bus_bad_replies, 0);
     for (int reason = 0; reason < FRONTEND_SHED_REASONS; reason++)
         atomic_init (&self->overloaded [reason], 0);
+    atomic_init (&self->connections, 0);
     return self;
 }
 
@@ -197,14 +198,14 @@ frontend_metrics_render (frontend_metrics_t *self, char *buffer, size_t size)
         "# TYPE bazaar_frontend_overloaded_total counter\n"
         "bazaar_frontend_overloaded_total{reason=\"queue_full\"} %llu\n"
         "bazaar_frontend_overloaded_total{reason=\"queue_wait\"} %llu\n"
-        "# HELP bazaar_frontend_connections Connections holding an HTTP worker thread.\n"
+        "# HELP bazaar_frontend_connections Open HTTP connections.\n"
         "# TYPE bazaar_frontend_connections gauge\n"
         "bazaar_frontend_connections %lld\n",
         inflight,
         LOAD (self->bus_timeouts), LOAD (self->bus_retries),
         LOAD (self->bus_unavailable), LOAD (self->bus_bad_replies),
         LOAD (self->overloaded [FRONTEND_SHED_QUEUE_FULL]),
-        LOAD (self->overloaded [FRONTEND_SHED_QUEUE_WAIT]), (long long) frontend_conn_open ());
+        LOAD (self->overloaded [FRONTEND_SHED_QUEUE_WAIT]), (long long) atomic_load_explicit (&self->connections, memory_order_relaxed));
     s_append (buffer, size, &used, &full,
         "# HELP bazaar_http_request_duration_seconds Time from a request's routing to its answer, by route.\n"
         "# TYPE bazaar_http_request_duration_seconds histogram\n");
@@ -228,4 +229,11 @@ frontend_metrics_render (frontend_metrics_t *self, char *buffer, size_t size)
             label, cumulative, label, (double) sum_us / 1e6, label, cumulative);
     }
     return full? 0: used;
+}
+
+void
+frontend_metrics_connections (frontend_metrics_t *self, int delta)
+{
+    assert (self);
+    atomic_fetch_add_explicit (&self->connections, delta, memory_order_relaxed);
 }

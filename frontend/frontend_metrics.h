@@ -24,14 +24,17 @@ void frontend_metrics_end (frontend_metrics_t *self, frontend_route_id_t route, 
 void frontend_metrics_bus_timeout (frontend_metrics_t *self);
 void frontend_metrics_bus_retries (frontend_metrics_t *self, uint64_t tries);
 void frontend_metrics_bus_unavailable (frontend_metrics_t *self);
-//  Why a request was answered 503 "overloaded" (frontend_bus): its bus socket's queue
-//  was full, or it would have waited there longer than bus_queue_wait_ms.
+//  Why a request was answered 503 "overloaded" (frontend_bus, or frontend_http's queue
+//  for a worker): the queue was full, or it would have waited there longer than
+//  bus_queue_wait_ms.
 typedef enum {
     FRONTEND_SHED_QUEUE_FULL,
     FRONTEND_SHED_QUEUE_WAIT,
     FRONTEND_SHED_REASONS
 } frontend_shed_reason_t;
 void frontend_metrics_overloaded (frontend_metrics_t *self, frontend_shed_reason_t reason);
+//  An HTTP connection opened (delta 1) or closed (-1).
+void frontend_metrics_connections (frontend_metrics_t *self, int delta);
 //  A bus reply that did not decode or did not answer what we asked.
 void frontend_metrics_bus_bad_reply (frontend_metrics_t *self);
 

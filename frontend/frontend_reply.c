@@ -1,31 +1,44 @@
-/*  frontend_reply: writes one complete HTTP response (status, headers, body) at once.
-    Used by frontend_server and frontend_api for every answer, JSON or not.          */
+/*  frontend_reply: writes one complete HTTP response (status, headers, body) into an
+    exchange, for frontend_http to send. Used by frontend_server and frontend_api for
+    every answer, JSON or not.                                                      */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include "frontend_conn.h"
 #include "frontend_json.h"
 #include "frontend_reply.h"
 
-//  Responses up to this size go out in one write (one TCP segment with tcp_nodelay).
-#define REPLY_BUFFER 8192
+//  A response's head (status line and headers) fits this; bodies are appended.
+#define HEAD_BUFFER 1024
 
-//  civetweb keeps the connection open when the client asks for it (HTTP/1.1 unless
-//  "Connection: close", HTTP/1.0 only with "keep-alive"); we say the same. When every
-//  worker thread holds a connection we ask the client to close instead, so that the
-//  connections civetweb has queued get a thread (frontend_conn_saturated).
-bool
-frontend_reply_keep_alive (struct mg_connection *conn)
+//  The reason phrase of each status we answer.
+static const char *
+s_reason (int status)
 {
-    if (frontend_conn_saturated ())
-        return false;
-    const struct mg_request_info *info = mg_get_request_info (conn);
-    const char *header = mg_get_header (conn, "Connection");
-    if (header)
-        return strcasestr (header, "keep-alive") != NULL;
-    return info && info->http_version && strcmp (info->http_version, "1.1") == 0;
+    switch (status) {
+        case 100: return "Continue";
+        case 101: return "Switching Protocols";
+        case 200: return "OK";
+        case 400: return "Bad Request";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 408: return "Request Timeout";
+        case 409: return "Conflict";
+        case 411: return "Length Required";
+        case 413: return "Content Too Large";
+        case 414: return "URI Too Long";
+        case 415: return "Unsupported Media Type";
+        case 422: return "Unprocessable Content";
+        case 426: return "Upgrade Required";
+        case 431: return "Request Header Fields Too Large";
+        case 500: return "Internal Server Error";
+        case 502: return "Bad Gateway";
+        case 503: return "Service Unavailable";
+        case 504: return "Gateway Timeout";
+        case 505: return "HTTP Version Not Supported";
+        default:  return status < 500? "Client Error": "Server Error";
+    }
 }
 
 //  Length of an HTTP date (IMF-fixdate, RFC 9110): "Sun, 06 Nov 1994 08:49:37 GMT".
@@ -46,14 +59,6 @@ s_http_date (void)
         formatted = now;
     }
     return text;
-}
-
-//  True for a HEAD request: the head of the GET response goes out, not its body.
-static bool
-s_is_head (struct mg_connection *conn)
-{
-    const struct mg_request_info *info = mg_get_request_info (conn);
-    return info && info->request_method && strcmp (info->request_method, "HEAD") == 0;
 }
 
 //  The status line and headers; returns their length, or -1 when they do not fit.
@@ -89,88 +94,110 @@ frontend_reply_format (char *buffer, size_t size, int status, const char *reason
     return (size_t) head + body_size;
 }
 
-int
-frontend_reply_send (struct mg_connection *conn, int status, const char *content_type,
-                     const char *extra_headers, bool close, const char *body, size_t size)
+bool
+frontend_reply_append (frontend_exchange_t *exchange, const char *data, size_t size)
 {
-    char buffer [REPLY_BUFFER];
-    int head = s_format_head (buffer, sizeof buffer, status,
-                              mg_get_response_code_text (conn, status), content_type,
-                              extra_headers, !close && frontend_reply_keep_alive (conn), size);
-    if (head < 0)
-        return status;
-    if (s_is_head (conn))
-        mg_write (conn, buffer, (size_t) head);
-    else
-    if (size <= sizeof buffer - (size_t) head) {
-        memcpy (buffer + head, body, size);
-        mg_write (conn, buffer, (size_t) head + size);
+    if (size > exchange->response_max - exchange->response_size) {
+        size_t max = exchange->response_max? exchange->response_max: 1024;
+        while (max - exchange->response_size < size)
+            max *= 2;
+        char *response = (char *) realloc (exchange->response, max);
+        if (!response)
+            return false;
+        exchange->response = response;
+        exchange->response_max = max;
     }
-    else {
-        mg_write (conn, buffer, (size_t) head);
-        mg_write (conn, body, size);
+    memcpy (exchange->response + exchange->response_size, data, size);
+    exchange->response_size += size;
+    return true;
+}
+
+//  Marks the exchange answered; a response that could not be written closes.
+static int
+s_answered (frontend_exchange_t *exchange, int status, bool written)
+{
+    exchange->status = status;
+    if (!written) {
+        exchange->response_size = 0;
+        exchange->keep_alive = false;
     }
     return status;
 }
 
 int
-frontend_reply_data (struct mg_connection *conn, json_t *data)
+frontend_reply_send (frontend_exchange_t *exchange, int status, const char *content_type,
+                     const char *extra_headers, bool close, const char *body, size_t size)
 {
-    return frontend_reply_data_ex (conn, data, NULL);
+    if (close)
+        exchange->keep_alive = false;
+    char head [HEAD_BUFFER];
+    int length = s_format_head (head, sizeof head, status, s_reason (status), content_type,
+                                extra_headers, exchange->keep_alive, size);
+    bool written = length > 0 && frontend_reply_append (exchange, head, (size_t) length)
+                && (exchange->request.head || frontend_reply_append (exchange, body, size));
+    return s_answered (exchange, status, written);
 }
 
 int
-frontend_reply_data_ex (struct mg_connection *conn, json_t *data, const char *extra_headers)
+frontend_reply_data (frontend_exchange_t *exchange, json_t *data)
+{
+    return frontend_reply_data_ex (exchange, data, NULL);
+}
+
+int
+frontend_reply_data_ex (frontend_exchange_t *exchange, json_t *data, const char *extra_headers)
 {
     if (!data)
-        return frontend_reply_error (conn, 502, "cannot render the service reply as JSON");
+        return frontend_reply_error (exchange, 502, "cannot render the service reply as JSON");
     json_t *root = json_object ();
     if (!root || json_object_set_new (root, "data", data)) {
         json_decref (root);
-        return frontend_reply_error (conn, 502, "cannot render the service reply as JSON");
+        return frontend_reply_error (exchange, 502, "cannot render the service reply as JSON");
     }
-    char buffer [REPLY_BUFFER / 2];
+    char buffer [4096];
     size_t length;
     char *text = frontend_json_render (root, buffer, sizeof buffer, &length);
     json_decref (root);
     if (!text)
-        return frontend_reply_error (conn, 502, "cannot render the service reply as JSON");
-    frontend_reply_send (conn, 200, FRONTEND_JSON_TYPE, extra_headers, false, text, length);
+        return frontend_reply_error (exchange, 502, "cannot render the service reply as JSON");
+    frontend_reply_send (exchange, 200, FRONTEND_JSON_TYPE, extra_headers, false, text, length);
     if (text != buffer)
         free (text);
     return 200;
 }
 
 int
-frontend_reply_error_ex (struct mg_connection *conn, int status, const char *message,
+frontend_reply_error_ex (frontend_exchange_t *exchange, int status, const char *message,
                          const char *extra_headers, bool close)
 {
     char buffer [FRONTEND_JSON_ERROR_MAX];
     size_t length = frontend_json_error (buffer, sizeof buffer, status, message);
-    return frontend_reply_send (conn, status, FRONTEND_JSON_TYPE, extra_headers, close,
+    return frontend_reply_send (exchange, status, FRONTEND_JSON_TYPE, extra_headers, close,
                                 buffer, length);
 }
 
 int
-frontend_reply_error (struct mg_connection *conn, int status, const char *message)
+frontend_reply_error (frontend_exchange_t *exchange, int status, const char *message)
 {
-    return frontend_reply_error_ex (conn, status, message, NULL, false);
+    return frontend_reply_error_ex (exchange, status, message, NULL, false);
 }
 
 int
-frontend_reply_cached (struct mg_connection *conn, const char *response, size_t size,
+frontend_reply_cached (frontend_exchange_t *exchange, const char *response, size_t size,
                        size_t body_offset)
 {
-    char buffer [REPLY_BUFFER];
-    if (!frontend_reply_keep_alive (conn) || size > sizeof buffer || body_offset > size)
-        return frontend_reply_send (conn, 200, FRONTEND_JSON_TYPE, NULL, false,
+    if (!exchange->keep_alive || body_offset > size)
+        return frontend_reply_send (exchange, 200, FRONTEND_JSON_TYPE, NULL, false,
                                     response + body_offset, size - body_offset);
-    size_t length = s_is_head (conn)? body_offset: size;
-    memcpy (buffer, response, length);
-    //  The Date rendered at fill time, set to now (same length: an IMF-fixdate)
-    char *date = memmem (buffer, body_offset, "\r\nDate: ", 8);
-    if (date && (size_t) (date - buffer) + 8 + DATE_SIZE <= body_offset)
-        memcpy (date + 8, s_http_date (), DATE_SIZE);
-    mg_write (conn, buffer, length);
-    return 200;
+    size_t start = exchange->response_size;
+    bool written = frontend_reply_append (exchange, response,
+                                          exchange->request.head? body_offset: size);
+    if (written) {
+        //  The Date rendered at fill time, set to now (same length: an IMF-fixdate)
+        char *head = exchange->response + start;
+        char *date = memmem (head, body_offset, "\r\nDate: ", 8);
+        if (date && (size_t) (date - head) + 8 + DATE_SIZE <= body_offset)
+            memcpy (date + 8, s_http_date (), DATE_SIZE);
+    }
+    return s_answered (exchange, 200, written);
 }

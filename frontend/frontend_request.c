@@ -182,12 +182,15 @@ frontend_request_parse (frontend_request_t *request, char *buffer, size_t head_s
         if (*c == '\r' || *c == '\n' || *c == 0)
             return s_fail (error, 400, *c? "malformed head: a bare CR or LF": "malformed head: a NUL byte");
     }
+    //  Each line's end is found before the line is parsed: parsing writes NULs into it
+    char *line = buffer + strlen (buffer) + 2;
     int status = s_parse_request_line (request, buffer, error);
     if (status)
         return status;
     bool close = false, keep = false, upgrade_token = false, websocket = false;
     int headers = 0;
-    for (char *line = buffer + strlen (buffer) + 2; line < end; line += strlen (line) + 2) {
+    for (char *next; line < end; line = next) {
+        next = line + strlen (line) + 2;
         if (++headers > FRONTEND_HEADERS_MAX)
             return s_fail (error, 431, "more than 64 header lines");
         if ((status = s_parse_header (request, line, &close, &keep, &upgrade_token,
