@@ -153,7 +153,7 @@ s_get_stock (frontend_api_t *self, frontend_exchange_t *exchange,
 {
     frontend_cache_hit_t hit;
     frontend_cache_ticket_t ticket;
-    if (frontend_cache_lookup (self->cache, route->name, &hit, &ticket))
+    if (frontend_cache_lookup (self->cache, route->name, &hit, may_wait? &ticket: NULL))
         return s_send_cached (exchange, &hit);
     if (!may_wait)
         return FRONTEND_API_WAIT;

@@ -1,13 +1,13 @@
-/*  frontend_cache: the frontend's LRU cache of stock lookups, safe under civetweb's worker
-    threads. frontend_api reads and fills it; frontend_feed invalidates it from the catalog.
+/*  frontend_cache: the frontend's LRU cache of stock lookups, safe under the frontend's
+    event loops and workers. frontend_api reads and fills it; frontend_feed invalidates it from the catalog.
 
-    Why this shape. The benchmark (and real traffic) hammers a few hot stocks from up to
-    http_threads (1,000+) worker threads, so name-hash shards alone would still funnel every thread through
-    the one shard of the hot stock. Instead:
+    Why this shape. The benchmark (and real traffic) hammers a few hot stocks from every
+    event loop (hits) and worker (fills), so name-hash shards alone would still funnel
+    every thread through the one shard of the hot stock. Instead:
     - Entries live in one fixed array, never freed while the cache lives. Each carries an
       atomic version, bumped under its shard's mutex on every change (fill, invalidate,
       evict, flush).
-    - Each worker thread keeps a small private snapshot table (L1) of the entries it served:
+    - Each thread keeps a small private snapshot table (L1) of the entries it served:
       entry pointer, version, and a copy of the response bytes. A hit whose snapshot
       version still equals the entry's version is served from the private copy after one
       atomic load: no lock, no shared write, no allocation (RCU-style versioned snapshot).
@@ -30,7 +30,7 @@
 
 #define SHARDS      16
 #define L1_SLOTS    4           //  per thread, direct-mapped by name hash: a few hot stocks;
-                                //  TLS costs every one of 1,000+ threads (~500 B a slot)
+                                //  TLS costs every thread (~500 B a slot)
 #define STRIPES     16          //  hit/miss counters, so hits write no shared line
 #define LINE        64
 
@@ -230,13 +230,15 @@ bool
 frontend_cache_lookup (frontend_cache_t *self, const char *name,
                        frontend_cache_hit_t *hit, frontend_cache_ticket_t *ticket)
 {
-    assert (self && name && hit && ticket);
-    ticket->valid = false;
+    assert (self && name && hit);
+    if (ticket)
+        ticket->valid = false;
     if (!self->enabled)
         return false;
     uint32_t hash = s_hash (name);
     if (!atomic_load_explicit (&self->healthy, memory_order_acquire)) {
-        s_count (&s_my_stripe (self)->misses);
+        if (ticket)
+            s_count (&s_my_stripe (self)->misses);
         return false;
     }
     //  The fast path: our own snapshot, still current
@@ -262,13 +264,15 @@ frontend_cache_lookup (frontend_cache_t *self, const char *name,
         snapshot->body_offset = entry->body_offset;
         s_touch (self, entry);
     }
-    else {
+    else
+    if (ticket) {
         ticket->valid = true;
         ticket->shard = index;
         ticket->generation = atomic_load_explicit (&shard->generation, memory_order_acquire);
     }
     pthread_mutex_unlock (&shard->lock);
-    s_count (entry? &s_my_stripe (self)->hits: &s_my_stripe (self)->misses);
+    if (entry || ticket)
+        s_count (entry? &s_my_stripe (self)->hits: &s_my_stripe (self)->misses);
     if (entry)
         s_fill_hit (snapshot, hit);
     return entry != NULL;

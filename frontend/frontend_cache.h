@@ -1,5 +1,5 @@
-/*  frontend_cache: the frontend's LRU cache of stock lookups, safe under civetweb's worker
-    threads. frontend_api reads and fills it; frontend_feed invalidates it from the catalog.  */
+/*  frontend_cache: the frontend's LRU cache of stock lookups, safe under the frontend's
+    event loops and workers. frontend_api reads and fills it; frontend_feed invalidates it from the catalog.  */
 #ifndef FRONTEND_CACHE_H
 #define FRONTEND_CACHE_H
 
@@ -55,6 +55,8 @@ size_t frontend_cache_capacity (frontend_cache_t *self);
 
 //  Looks name up. True on a hit, with the bytes in *hit. False on a miss, with *ticket
 //  to present to store once the catalog answered. Takes no lock shared by all threads.
+//  A NULL ticket peeks: a miss is not counted, as the caller will look again (an event
+//  loop, before it hands the request to a worker).
 bool frontend_cache_lookup (frontend_cache_t *self, const char *name,
                             frontend_cache_hit_t *hit, frontend_cache_ticket_t *ticket);
 

@@ -45,7 +45,9 @@
 #define BACKLOG             4096
 #define WORKER_STACK        (512 * 1024)
 
-typedef enum { READ, WAIT, WRITE, LINGER, WS } state_t;
+//  CLOSED: the descriptor is closed and the connection waits to be freed at the end of
+//  its loop's turn, since an event for it may still be in that turn's batch.
+typedef enum { READ, WAIT, WRITE, LINGER, WS, CLOSED } state_t;
 
 typedef struct _loop_t loop_t;
 typedef struct _conn_t conn_t;
@@ -99,6 +101,7 @@ struct _loop_t {
     pthread_t thread;
     bool started;
     conn_t *conns;                  //  every open connection of this loop
+    conn_t *closed;                 //  closed in this turn, freed at its end
     uint64_t next_id;
     pthread_mutex_t lock;           //  guards mail
     mail_t *mail, *mail_tail;
@@ -129,6 +132,7 @@ static char s_listener_tag, s_wake_tag;
 //  Connections
 
 static void s_process (conn_t *conn);
+static bool s_process_request (conn_t *conn);
 
 //  Sets what epoll watches for on the connection. In WAIT it is not in epoll at all:
 //  a reset would report EPOLLHUP without end, and only the worker may touch it.
@@ -151,22 +155,38 @@ s_watch (conn_t *conn)
 static void
 s_close (conn_t *conn)
 {
+    if (conn->state == CLOSED)
+        return;
     loop_t *loop = conn->loop;
     frontend_http_t *server = loop->server;
     if (conn->state == WS && server->options.ws_close)
         server->options.ws_close (server->options.ws_arg, conn->id);
     close (conn->fd);
+    conn->state = CLOSED;
     if (conn->prev)
         conn->prev->next = conn->next;
     else
         loop->conns = conn->next;
     if (conn->next)
         conn->next->prev = conn->prev;
-    free (conn->input);
-    free (conn->exchange.response);
-    free (conn);
+    conn->prev = NULL;
+    conn->next = loop->closed;
+    loop->closed = conn;
     atomic_fetch_sub (&server->connections, 1);
     frontend_metrics_connections (server->options.metrics, -1);
+}
+
+//  Frees the connections closed in this turn.
+static void
+s_free_closed (loop_t *loop)
+{
+    while (loop->closed) {
+        conn_t *conn = loop->closed;
+        loop->closed = conn->next;
+        free (conn->input);
+        free (conn->exchange.response);
+        free (conn);
+    }
 }
 
 //  The response is out: shut our side, drop what the client still sends for a short
@@ -224,7 +244,7 @@ s_send (conn_t *conn)
     return SEND_DONE;
 }
 
-//  A response is out: on to the next request, or close.
+//  A response is out: ready for the next request (s_process reads it), or close.
 static void
 s_written (conn_t *conn)
 {
@@ -235,7 +255,6 @@ s_written (conn_t *conn)
     memset (&conn->exchange, 0, offsetof (frontend_exchange_t, response));
     conn->state = READ;
     conn->deadline = 0;
-    s_process (conn);
 }
 
 //  The exchange is answered: consume its request, send the response.
@@ -359,8 +378,7 @@ s_upgrade (conn_t *conn)
         s_close (conn);
         return;
     }
-    if (s_send (conn) != SEND_CLOSED)
-        s_process (conn);
+    s_send (conn);
 }
 
 //  Queues a frame to a page; false when out of memory.
@@ -435,12 +453,19 @@ s_process_ws (conn_t *conn)
 static void
 s_process (conn_t *conn)
 {
-    if (conn->state == WS) {
+    //  One request per turn of this loop: a keep-alive connection comes back READ
+    //  with what the client pipelined after it
+    while (conn->state == READ && s_process_request (conn))
+        ;
+    if (conn->state == WS)
         s_process_ws (conn);
-        return;
-    }
-    if (conn->state != READ)
-        return;
+}
+
+//  The request in a READ connection's input: its head, then its body, then dispatch.
+//  True when a response went out whole and the connection is READ again.
+static bool
+s_process_request (conn_t *conn)
+{
     frontend_exchange_t *exchange = &conn->exchange;
     int64_t now = zclock_mono ();
     if (conn->request_size == 0) {
@@ -448,7 +473,7 @@ s_process (conn_t *conn)
         if (conn->input_size == 0) {
             conn->deadline = now + FRONTEND_KEEP_ALIVE_MS;
             s_watch (conn);
-            return;
+            return false;
         }
         if (conn->deadline == 0 || conn->searched == 0)
             conn->deadline = now + FRONTEND_READ_DEADLINE_MS;
@@ -459,28 +484,28 @@ s_process (conn_t *conn)
                 s_refuse (conn, 431, "request line and headers are over 16384 bytes");
             else
                 s_watch (conn);
-            return;
+            return false;
         }
         const char *error;
         memset (exchange, 0, offsetof (frontend_exchange_t, response));
         int status = frontend_request_parse (&exchange->request, conn->input, end, &error);
         if (status) {
             s_refuse (conn, status, error);
-            return;
+            return false;
         }
         frontend_request_t *request = &exchange->request;
         if (request->content_length > FRONTEND_BODY_MAX) {
             s_refuse (conn, 413, "request body is larger than " BZ_STR (FRONTEND_BODY_MAX) " bytes");
-            return;
+            return false;
         }
         if (!request->has_length && strcmp (request->method, "POST") == 0) {
             s_refuse (conn, 411, "a POST needs a Content-Length");
-            return;
+            return false;
         }
         if (request->upgrade_websocket && strcmp (request->method, "GET") == 0
         &&  strcmp (request->target, "/ws") == 0) {
             s_upgrade (conn);
-            return;
+            return false;
         }
         conn->request_size = end + (size_t) request->content_length;
         conn->continued = false;
@@ -493,16 +518,17 @@ s_process (conn_t *conn)
             conn->continued = true;
             if (send (conn->fd, go_on, sizeof go_on - 1, MSG_NOSIGNAL) < 0) {
                 s_close (conn);
-                return;
+                return false;
             }
         }
         s_watch (conn);
-        return;
+        return false;
     }
     exchange->body = conn->input + exchange->request.head_size;
     exchange->body_size = (size_t) exchange->request.content_length;
     exchange->keep_alive = exchange->request.keep_alive;
     s_dispatch (conn);
+    return conn->state == READ;
 }
 
 //  Reads what the socket has. Returns false when the connection was closed.
@@ -550,13 +576,17 @@ s_read (conn_t *conn)
 static void
 s_on_event (conn_t *conn, uint32_t events)
 {
+    if (conn->state == CLOSED)
+        return;
     if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
         s_close (conn);
         return;
     }
     if (conn->state == WRITE) {
-        if ((events & EPOLLOUT) && s_send (conn) == SEND_DONE)
+        if ((events & EPOLLOUT) && s_send (conn) == SEND_DONE) {
             s_written (conn);
+            s_process (conn);
+        }
         return;
     }
     if ((events & EPOLLOUT) && s_send (conn) == SEND_CLOSED)
@@ -595,7 +625,7 @@ s_accept (loop_t *loop)
         conn->id = ++loop->next_id * FRONTEND_HTTP_LOOPS_MAX + (uint64_t) loop->index;
         conn->state = READ;
         conn->events = EPOLLIN;
-        conn->deadline = zclock_mono () + FRONTEND_READ_DEADLINE_MS;
+        conn->deadline = zclock_mono () + FRONTEND_KEEP_ALIVE_MS;
         struct epoll_event event = { .events = EPOLLIN, .data.ptr = conn };
         if (epoll_ctl (loop->epoll, EPOLL_CTL_ADD, fd, &event)) {
             close (fd);
@@ -644,8 +674,10 @@ s_read_mail (loop_t *loop)
     pthread_mutex_unlock (&loop->lock);
     while (mail) {
         mail_t *next = mail->next;
-        if (mail->conn)
-            s_respond (mail->conn);         //  its mail is part of it
+        if (mail->conn) {                   //  its mail is part of it
+            s_respond (mail->conn);
+            s_process (mail->conn);
+        }
         else {
             conn_t *conn = loop->conns;
             while (conn && conn->id != mail->id)
@@ -708,6 +740,7 @@ s_loop_run (void *arg)
             s_sweep (loop);
             next_sweep = now + SWEEP_MS;
         }
+        s_free_closed (loop);
     }
     return NULL;
 }
@@ -874,6 +907,7 @@ frontend_http_destroy (frontend_http_t **self_p)
         }
         while (loop->conns)
             s_close (loop->conns);
+        s_free_closed (loop);
         if (loop->epoll >= 0)
             close (loop->epoll);
         if (loop->wake >= 0)

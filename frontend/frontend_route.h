@@ -9,7 +9,7 @@
 #include "bz_limits.h"
 #include "bz_order.h"
 
-//  Longest path we look at; civetweb's max_request_size bounds it again.
+//  Longest path we look at; FRONTEND_HEAD_MAX bounds it again.
 #define FRONTEND_PATH_MAX       1024
 #define FRONTEND_NUMBER_DIGITS  18
 

@@ -329,8 +329,8 @@ slow_cases () {
     slow_cases 10 'GET /stocks/GameSt' 'GET /stocks HTTP/1.1\r\nHost: bazaar\r\nX-Slow: '
 }
 
-#   Known frontend weakness when written: civetweb's request_timeout_ms bounds each read,
-#   not the whole body, so a body dribbled faster than 5 s per byte holds a thread.
+#   A weakness of the civetweb frontend when written: its request_timeout_ms bounded each
+#   read, not the whole body, so a body dribbled faster than 5 s per byte held a thread.
 @test "slow POST: a body dribbled a byte per 0.5 s is cut off within 10 s" {
     slow_cases 10 'POST /orders HTTP/1.1\r\nHost: bazaar\r\nContent-Length: 4000\r\n\r\n{"name":'
 }
