@@ -83,7 +83,8 @@ struct _conn_t {
     char *input;                    //  bytes read and not yet consumed
     size_t input_size, input_max;
     size_t searched;                //  how much of input frontend_request_end searched
-    size_t request_size;            //  head + body of the request being answered
+    bool parsed;                    //  the request's head is parsed
+    size_t request_size;            //  head + body of the request (once it is known)
     int64_t deadline;               //  ms (zclock_mono); 0: none
     bool continued;                 //  "100 Continue" sent for this request
     frontend_exchange_t exchange;   //  the request being answered, and the output
@@ -265,6 +266,7 @@ s_respond (conn_t *conn)
     memmove (conn->input, conn->input + conn->request_size, rest);
     conn->input_size = rest;
     conn->searched = 0;
+    conn->parsed = false;
     conn->request_size = 0;
     if (atomic_load (&conn->loop->server->stopping))
         conn->exchange.keep_alive = false;
@@ -468,7 +470,7 @@ s_process_request (conn_t *conn)
 {
     frontend_exchange_t *exchange = &conn->exchange;
     int64_t now = zclock_mono ();
-    if (conn->request_size == 0) {
+    if (!conn->parsed) {
         //  The head
         if (conn->input_size == 0) {
             conn->deadline = now + FRONTEND_KEEP_ALIVE_MS;
@@ -498,7 +500,7 @@ s_process_request (conn_t *conn)
             s_refuse (conn, 413, "request body is larger than " BZ_STR (FRONTEND_BODY_MAX) " bytes");
             return false;
         }
-        if (!request->has_length && strcmp (request->method, "POST") == 0) {
+        if (!request->has_length && !request->chunked && strcmp (request->method, "POST") == 0) {
             s_refuse (conn, 411, "a POST needs a Content-Length");
             return false;
         }
@@ -507,12 +509,32 @@ s_process_request (conn_t *conn)
             s_upgrade (conn);
             return false;
         }
-        conn->request_size = end + (size_t) request->content_length;
+        conn->parsed = true;
+        conn->request_size = request->chunked? 0: end + (size_t) request->content_length;
         conn->continued = false;
         conn->deadline = now + FRONTEND_READ_DEADLINE_MS;
     }
-    //  The body
-    if (conn->input_size < conn->request_size) {
+    //  The body: Content-Length bytes, or chunks until the last one
+    size_t head_size = exchange->request.head_size;
+    exchange->body_size = (size_t) exchange->request.content_length;
+    if (exchange->request.chunked) {
+        const char *error;
+        size_t consumed;
+        int status = frontend_request_chunked (conn->input + head_size, conn->input_size - head_size,
+                                               FRONTEND_BODY_MAX, &exchange->body_size,
+                                               &consumed, &error);
+        if (status > 0) {
+            s_refuse (conn, status, error);
+            return false;
+        }
+        if (status == 0)
+            conn->request_size = head_size + consumed;
+    }
+    if (conn->request_size == 0 || conn->input_size < conn->request_size) {
+        if (conn->input_size >= INPUT_MAX) {    //  chunks that say little in many bytes
+            s_refuse (conn, 413, "request body is larger than " BZ_STR (FRONTEND_BODY_MAX) " bytes");
+            return false;
+        }
         if (exchange->request.expect_continue && !conn->continued) {
             static const char go_on [] = "HTTP/1.1 100 Continue\r\n\r\n";
             conn->continued = true;
@@ -524,8 +546,7 @@ s_process_request (conn_t *conn)
         s_watch (conn);
         return false;
     }
-    exchange->body = conn->input + exchange->request.head_size;
-    exchange->body_size = (size_t) exchange->request.content_length;
+    exchange->body = conn->input + head_size;
     exchange->keep_alive = exchange->request.keep_alive;
     s_dispatch (conn);
     return conn->state == READ;
@@ -654,8 +675,8 @@ s_sweep (loop_t *loop)
         ||  conn->state == WS)
             continue;
         if (conn->state == READ && conn->input_size > 0)
-            s_refuse (conn, 408, conn->request_size? "request body did not arrive in time"
-                                                   : "request head did not arrive in time");
+            s_refuse (conn, 408, conn->parsed? "request body did not arrive in time"
+                                             : "request head did not arrive in time");
         else
             s_close (conn);
     }

@@ -1,5 +1,7 @@
 /*  frontend_request: parses an HTTP/1.x request head (request line and headers) in
     place, strictly: what it accepts is what frontend_http serves. Pure, no allocation. */
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "frontend_request.h"
@@ -129,8 +131,11 @@ s_parse_header (frontend_request_t *request, char *line, bool *close, bool *keep
         request->content_length = length;
     }
     else
-    if (strcasecmp (name, "Transfer-Encoding") == 0)
-        return s_fail (error, 411, "Transfer-Encoding is not accepted: send a Content-Length");
+    if (strcasecmp (name, "Transfer-Encoding") == 0) {
+        if (strcasecmp (value, "chunked") || request->chunked)
+            return s_fail (error, 400, "the only Transfer-Encoding accepted is one chunked");
+        request->chunked = true;
+    }
     else
     if (strcasecmp (name, "Connection") == 0) {
         *close |= s_list_has (value, "close");
@@ -197,7 +202,87 @@ frontend_request_parse (frontend_request_t *request, char *buffer, size_t head_s
                                       &websocket, error)))
             return status;
     }
+    if (request->chunked && request->has_length)
+        return s_fail (error, 400, "both Content-Length and Transfer-Encoding");
     request->keep_alive = request->minor == 1? !close: keep && !close;
     request->upgrade_websocket = websocket && upgrade_token;
+    return 0;
+}
+
+//  A line of a chunked body: its end (offset of its CRLF) from at, or -1 when not
+//  there yet. Longer than CHUNK_LINE_MAX is an error (-2).
+#define CHUNK_LINE_MAX  256
+static long
+s_chunk_line (const char *data, size_t size, size_t at)
+{
+    size_t limit = size - at < CHUNK_LINE_MAX + 2? size - at: CHUNK_LINE_MAX + 2;
+    const char *end = limit >= 2? memmem (data + at, limit, "\r\n", 2): NULL;
+    if (end)
+        return (long) (end - data);
+    return limit >= CHUNK_LINE_MAX + 2? -2: -1;
+}
+
+int
+frontend_request_chunked (char *data, size_t size, size_t max, size_t *body_size,
+                          size_t *consumed, const char **error)
+{
+    //  First read it all without writing, so that an incomplete body can be read again
+    //  from its start when more arrives; then join the chunks
+    size_t at = 0, total = 0;
+    for (;;) {
+        long line_end = s_chunk_line (data, size, at);
+        if (line_end == -1)
+            return FRONTEND_REQUEST_MORE;
+        if (line_end == -2)
+            return s_fail (error, 400, "malformed chunked body: a chunk size line is too long");
+        size_t digits = 0;
+        uint64_t chunk = 0;
+        while (at + digits < (size_t) line_end && isxdigit ((unsigned char) data [at + digits])) {
+            char c = data [at + digits];
+            chunk = chunk * 16 + (uint64_t) (c <= '9'? c - '0': (c | 0x20) - 'a' + 10);
+            if (++digits > 8)
+                return s_fail (error, 413, "request body is larger than 4096 bytes");
+        }
+        char after = data [at + digits];
+        if (digits == 0 || (at + digits < (size_t) line_end && after != ';'))
+            return s_fail (error, 400, "malformed chunked body: a chunk size must be hexadecimal");
+        if (chunk > max - total)
+            return s_fail (error, 413, "request body is larger than 4096 bytes");
+        at = (size_t) line_end + 2;
+        if (chunk == 0)
+            break;
+        if (size - at < chunk + 2)
+            return FRONTEND_REQUEST_MORE;
+        if (memcmp (data + at + chunk, "\r\n", 2))
+            return s_fail (error, 400, "malformed chunked body: a chunk does not end with CRLF");
+        total += chunk;
+        at += chunk + 2;
+    }
+    //  Trailers, up to the empty line
+    for (;;) {
+        long line_end = s_chunk_line (data, size, at);
+        if (line_end == -1)
+            return FRONTEND_REQUEST_MORE;
+        if (line_end == -2)
+            return s_fail (error, 400, "malformed chunked body: a trailer line is too long");
+        bool empty = (size_t) line_end == at;
+        at = (size_t) line_end + 2;
+        if (empty)
+            break;
+    }
+    *consumed = at;
+    //  Join: each chunk's data moves to the end of what came before (never forward)
+    size_t read = 0, written = 0;
+    for (;;) {
+        char *line_end = memmem (data + read, size - read, "\r\n", 2);
+        size_t chunk = (size_t) strtoul (data + read, NULL, 16);
+        read = (size_t) (line_end - data) + 2;
+        if (chunk == 0)
+            break;
+        memmove (data + written, data + read, chunk);
+        written += chunk;
+        read += chunk + 2;
+    }
+    *body_size = written;
     return 0;
 }

@@ -23,6 +23,7 @@ typedef struct {
     bool keep_alive;
     bool has_length;                //  a Content-Length header came
     uint64_t content_length;        //  its value, 0 without one
+    bool chunked;                   //  "Transfer-Encoding: chunked" (never with a length)
     bool expect_continue;           //  "Expect: 100-continue"
     bool upgrade_websocket;         //  "Upgrade: websocket" with "Connection: upgrade"
     //  Header values the handlers use, NULL when absent
@@ -40,14 +41,25 @@ size_t frontend_request_end (const char *buffer, size_t size, size_t from);
 
 //  Parses the head in buffer [0..head_size), head_size as frontend_request_end found
 //  it, writing NULs into it. Returns 0 with request filled, or the HTTP status to
-//  answer (400 malformed, 411 a Transfer-Encoding: bodies must come with a
-//  Content-Length, 431 too many headers, 505 an HTTP version other than 1.0 and 1.1)
-//  with *error saying why (a static string).
+//  answer (400 malformed, 431 too many headers, 505 an HTTP version other than 1.0 and
+//  1.1) with *error saying why (a static string).
 //  Strict: a method of upper-case letters, a target of visible ASCII starting with
 //  '/', CRLF line ends only, no obsolete line folding, a colon in every header, no
 //  control byte in a value, one Content-Length (repeats must agree) of at most 18
-//  digits.
+//  digits, no Transfer-Encoding but "chunked", never both.
 int frontend_request_parse (frontend_request_t *request, char *buffer, size_t head_size,
                             const char **error);
+
+//  What frontend_request_chunked returns while the body is not complete.
+#define FRONTEND_REQUEST_MORE   -1
+
+//  A chunked body (RFC 9112 §7.1) at data [0..size). Once it is complete (last chunk
+//  and trailers read), joins its chunks in place at data and returns 0, with
+//  *body_size the decoded size and *consumed the bytes it took. Returns
+//  FRONTEND_REQUEST_MORE while more bytes are needed, or the HTTP status to answer
+//  (400 malformed, 413 decoded size over max) with *error. Chunk extensions and
+//  trailers are read and ignored (a line of each at most 256 bytes).
+int frontend_request_chunked (char *data, size_t size, size_t max, size_t *body_size,
+                              size_t *consumed, const char **error);
 
 #endif

@@ -557,10 +557,12 @@ test_refused (void **state)
 {
     (void) state;
     struct { const char *text; int status; } cases [] = {
-        //  Transfer-Encoding, in any form: 411
-        { GET_11 "Transfer-Encoding: chunked\r\n\r\n",                      411 },
-        { GET_11 "transfer-encoding: identity\r\n\r\n",                     411 },
-        { GET_11 "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 411 },
+        //  Transfer-Encoding: chunked only, once, never with a Content-Length
+        { GET_11 "transfer-encoding: identity\r\n\r\n",                     400 },
+        { GET_11 "Transfer-Encoding: gzip, chunked\r\n\r\n",               400 },
+        { GET_11 "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400 },
+        { GET_11 "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400 },
+        { GET_11 "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 400 },
         //  Versions
         { "GET / HTTP/1.2\r\n\r\n",             505 },
         { "GET / HTTP/1.9\r\n\r\n",             505 },
@@ -759,6 +761,70 @@ test_head_max (void **state)
     }
 }
 
+//  --------------------------------------------------------------------------------
+//  frontend_request_chunked
+
+//  Decodes text (a copy, exact size) with max 16; returns the status, the body in out.
+static int
+s_chunked (const char *text, char *out, size_t *consumed)
+{
+    size_t size = strlen (text), body_size = 0;
+    char *data = (char *) malloc (size + 1);
+    memcpy (data, text, size);
+    const char *error = NULL;
+    int status = frontend_request_chunked (data, size, 16, &body_size, consumed, &error);
+    if (status == 0) {
+        memcpy (out, data, body_size);
+        out [body_size] = 0;
+    }
+    else
+    if (status > 0)
+        assert_non_null (error);
+    free (data);
+    return status;
+}
+
+static void
+test_chunked (void **state)
+{
+    (void) state;
+    char out [64];
+    size_t consumed = 0;
+    assert_int_equal (s_chunked ("0\r\n\r\n", out, &consumed), 0);
+    assert_string_equal (out, "");
+    assert_int_equal (consumed, 5);
+    assert_int_equal (s_chunked ("2\r\n{}\r\n0\r\n\r\nGET", out, &consumed), 0);
+    assert_string_equal (out, "{}");
+    assert_int_equal (consumed, 12);
+    //  Several chunks, upper and lower case hex, an extension, a trailer
+    assert_int_equal (s_chunked ("3;x=y\r\nabc\r\nA\r\n0123456789\r\n1\r\nz\r\n"
+                                 "0\r\nX-Trailer: 1\r\n\r\n", out, &consumed), 0);
+    assert_string_equal (out, "abc0123456789z");
+    //  Incomplete at every byte
+    const char *whole = "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+    char prefix [64];
+    for (size_t length = 0; length < strlen (whole); length++) {
+        memcpy (prefix, whole, length);
+        prefix [length] = 0;
+        assert_int_equal (s_chunked (prefix, out, &consumed), FRONTEND_REQUEST_MORE);
+    }
+    assert_int_equal (s_chunked (whole, out, &consumed), 0);
+    assert_string_equal (out, "abcde");
+    //  Refused
+    assert_int_equal (s_chunked ("zz\r\nfoo\r\n0\r\n\r\n", out, &consumed), 400);
+    assert_int_equal (s_chunked ("\r\n", out, &consumed), 400);
+    assert_int_equal (s_chunked ("2 \r\nab\r\n0\r\n\r\n", out, &consumed), 400);
+    assert_int_equal (s_chunked ("2\r\nabc\r\n0\r\n\r\n", out, &consumed), 400);
+    assert_int_equal (s_chunked ("FFFFFFFFFFFFFFFF\r\nxx\r\n", out, &consumed), 413);
+    assert_int_equal (s_chunked ("11\r\n", out, &consumed), 413);    //  17 > 16
+    assert_int_equal (s_chunked ("9\r\n123456789\r\n8\r\n", out, &consumed), 413);
+    char long_line [400];
+    memset (long_line, ';', sizeof long_line - 1);
+    long_line [0] = '1';
+    long_line [sizeof long_line - 1] = 0;
+    assert_int_equal (s_chunked (long_line, out, &consumed), 400);
+}
+
 int
 main (void)
 {
@@ -779,6 +845,7 @@ main (void)
         cmocka_unit_test_teardown (test_not_a_head, s_teardown),
         cmocka_unit_test_teardown (test_header_count, s_teardown),
         cmocka_unit_test_teardown (test_head_max, s_teardown),
+        cmocka_unit_test (test_chunked),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -283,6 +283,33 @@ EOF
     [ "$failed" -eq 0 ]
 }
 
+@test "pipelined requests on one connection are answered in order, each whole" {
+    local H='Host: bazaar\r\n'
+    raw_request "GET /stocks/GameStart HTTP/1.1\r\n$H\r\nGET /stocks/NoSuchStock HTTP/1.1\r\n$H\r\nHEAD /stocks/GameStart HTTP/1.1\r\n$H\r\nPOST /orders HTTP/1.1\r\n${H}Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+    local statuses
+    statuses=$(grep -aoE 'HTTP/1\.1 [0-9]{3}' <<< "$response" | awk '{ printf "%s ", $2 }')
+    echo "statuses: $statuses"
+    [ "$statuses" = "200 404 200 400 " ]
+    #   The HEAD answer has no body: the 400's JSON follows the HEAD's head directly
+    [ "$(grep -ac '"code":404' <<< "$response")" = 1 ]
+    [ "$(grep -ac '"name":"GameStart"' <<< "$response")" = 1 ]
+}
+
+@test "HTTP/1.0 closes unless it asks for keep-alive; Expect: 100-continue gets 100 first" {
+    raw_request 'GET /stocks/GameStart HTTP/1.0\r\n\r\n'
+    [ "$status" = 200 ]
+    grep -aq $'Connection: close\r' <<< "$response"
+    raw_request 'GET /stocks/GameStart HTTP/1.0\r\nConnection: keep-alive\r\n\r\n'
+    [ "$status" = timeout ] || [ "$status" = 200 ]
+    grep -aq $'Connection: keep-alive\r' <<< "$response"
+    local out
+    out=$(curl -s -i -H 'Expect: 100-continue' -H 'Content-Type: application/json' \
+        --data-binary "{\"name\":\"NoSuchStock\",\"type\":\"buy\",\"quantity\":1$(printf '%*s' 2000 '')}" \
+        "http://127.0.0.1:$BAZAAR_HTTP_PORT/orders")
+    grep -aq '^HTTP/1.1 100 Continue' <<< "$out"
+    grep -aq '^HTTP/1.1 404' <<< "$out"
+}
+
 #   slow_client SECONDS FORMAT: opens a connection, sends FORMAT, then one more header
 #   byte every 0.5 s; prints the seconds until the server hung up (or "held").
 slow_client () {
