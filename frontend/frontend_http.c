@@ -569,14 +569,21 @@ s_read (conn_t *conn)
                 }
                 return true;
             }
+            //  Not realloc: a parsed head's strings point into the old buffer
             size_t max = conn->input_max? conn->input_max * 2: INPUT_START;
-            char *input = (char *) realloc (conn->input, max < INPUT_MAX? max: INPUT_MAX);
+            max = max < INPUT_MAX? max: INPUT_MAX;
+            char *input = (char *) malloc (max);
             if (!input) {
                 s_close (conn);
                 return false;
             }
+            if (conn->input_size)
+                memcpy (input, conn->input, conn->input_size);
+            if (conn->parsed)
+                frontend_request_move (&conn->exchange.request, conn->input, input);
+            free (conn->input);
             conn->input = input;
-            conn->input_max = max < INPUT_MAX? max: INPUT_MAX;
+            conn->input_max = max;
         }
         ssize_t size = recv (conn->fd, conn->input + conn->input_size,
                              conn->input_max - conn->input_size, 0);

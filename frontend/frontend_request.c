@@ -286,3 +286,15 @@ frontend_request_chunked (char *data, size_t size, size_t max, size_t *body_size
     *body_size = written;
     return 0;
 }
+
+void
+frontend_request_move (frontend_request_t *request, const char *from, const char *to)
+{
+    const char **strings [] = {
+        &request->method, &request->target, &request->content_type,
+        &request->idempotency_key, &request->ws_key, &request->ws_version
+    };
+    for (size_t i = 0; i < sizeof strings / sizeof strings [0]; i++)
+        if (*strings [i])
+            *strings [i] = to + (*strings [i] - from);
+}

@@ -50,6 +50,9 @@ size_t frontend_request_end (const char *buffer, size_t size, size_t from);
 int frontend_request_parse (frontend_request_t *request, char *buffer, size_t head_size,
                             const char **error);
 
+//  The head parsed in from was copied to to: points the request's strings there.
+void frontend_request_move (frontend_request_t *request, const char *from, const char *to);
+
 //  What frontend_request_chunked returns while the body is not complete.
 #define FRONTEND_REQUEST_MORE   -1
 
