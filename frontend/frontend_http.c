@@ -79,7 +79,7 @@ struct _conn_t {
     uint64_t id;                    //  unique in the process; names a WebSocket
     loop_t *loop;
     state_t state;
-    uint32_t events;                //  what epoll watches for now
+    bool readable;                  //  the socket may hold bytes we have not read
     char *input;                    //  bytes read and not yet consumed
     size_t input_size, input_max;
     size_t searched;                //  how much of input frontend_request_end searched
@@ -134,24 +134,7 @@ static char s_listener_tag, s_wake_tag;
 
 static void s_process (conn_t *conn);
 static bool s_process_request (conn_t *conn);
-
-//  Sets what epoll watches for on the connection. In WAIT it is not in epoll at all:
-//  a reset would report EPOLLHUP without end, and only the worker may touch it.
-static void
-s_watch (conn_t *conn)
-{
-    bool pending = conn->sent < conn->exchange.response_size;
-    uint32_t events = conn->state == WAIT? 0
-                    : conn->state == WRITE? EPOLLOUT
-                    : EPOLLIN | (pending? EPOLLOUT: 0);
-    if (events == conn->events)
-        return;
-    struct epoll_event event = { .events = events, .data.ptr = conn };
-    int op = events == 0? EPOLL_CTL_DEL: conn->events == 0? EPOLL_CTL_ADD: EPOLL_CTL_MOD;
-    if (epoll_ctl (conn->loop->epoll, op, conn->fd, &event))
-        zsys_warning ("frontend: epoll_ctl: %s", strerror (errno));
-    conn->events = events;
-}
+static bool s_read (conn_t *conn);
 
 static void
 s_close (conn_t *conn)
@@ -198,8 +181,8 @@ s_linger (conn_t *conn)
     shutdown (conn->fd, SHUT_WR);
     conn->state = LINGER;
     conn->input_size = 0;
+    conn->readable = true;
     conn->deadline = zclock_mono () + LINGER_MS;
-    s_watch (conn);
 }
 
 //  What s_send found.
@@ -232,8 +215,7 @@ s_send (conn_t *conn)
         }
         if (conn->state != WS)
             conn->deadline = zclock_mono () + WRITE_DEADLINE_MS;
-        s_watch (conn);
-        return SEND_PENDING;
+        return SEND_PENDING;            //  EPOLLOUT says when to go on
     }
     exchange->response_size = conn->sent = 0;
     if (exchange->response_max > 4 * INPUT_START) {     //  keep a large one no longer
@@ -241,7 +223,6 @@ s_send (conn_t *conn)
         exchange->response = NULL;
         exchange->response_max = 0;
     }
-    s_watch (conn);
     return SEND_DONE;
 }
 
@@ -337,7 +318,6 @@ s_dispatch (conn_t *conn)
         return;
     }
     conn->state = WAIT;
-    s_watch (conn);
     if (!s_submit (server, conn, 0, false, NULL, 0)) {
         frontend_metrics_overloaded (server->options.metrics, FRONTEND_SHED_QUEUE_FULL);
         frontend_reply_error (exchange, 503, "overloaded");
@@ -445,8 +425,6 @@ s_process_ws (conn_t *conn)
         conn->exchange.keep_alive = false;
         if (conn->sent == conn->exchange.response_size)
             s_linger (conn);
-        else
-            s_watch (conn);
     }
 }
 
@@ -455,12 +433,20 @@ s_process_ws (conn_t *conn)
 static void
 s_process (conn_t *conn)
 {
-    //  One request per turn of this loop: a keep-alive connection comes back READ
-    //  with what the client pipelined after it
-    while (conn->state == READ && s_process_request (conn))
-        ;
-    if (conn->state == WS)
-        s_process_ws (conn);
+    for (;;) {
+        bool reading = conn->state == READ || conn->state == WS || conn->state == LINGER;
+        if (reading && conn->readable && !s_read (conn))
+            return;                         //  closed
+        //  A keep-alive connection comes back READ with what the client pipelined
+        if (conn->state == READ && s_process_request (conn))
+            continue;
+        if (conn->state == WS) {
+            s_process_ws (conn);
+            if (conn->state == WS && conn->readable)
+                continue;                   //  the input was full: read on
+        }
+        return;
+    }
 }
 
 //  The request in a READ connection's input: its head, then its body, then dispatch.
@@ -474,7 +460,6 @@ s_process_request (conn_t *conn)
         //  The head
         if (conn->input_size == 0) {
             conn->deadline = now + FRONTEND_KEEP_ALIVE_MS;
-            s_watch (conn);
             return false;
         }
         if (conn->deadline == 0 || conn->searched == 0)
@@ -484,8 +469,6 @@ s_process_request (conn_t *conn)
         if (end == 0) {
             if (conn->input_size >= FRONTEND_HEAD_MAX)
                 s_refuse (conn, 431, "request line and headers are over 16384 bytes");
-            else
-                s_watch (conn);
             return false;
         }
         const char *error;
@@ -543,7 +526,6 @@ s_process_request (conn_t *conn)
                 return false;
             }
         }
-        s_watch (conn);
         return false;
     }
     exchange->body = conn->input + head_size;
@@ -567,7 +549,7 @@ s_read (conn_t *conn)
                     s_close (conn);
                     return false;
                 }
-                return true;
+                return true;                //  readable stays: read once it is consumed
             }
             //  Not realloc: a parsed head's strings point into the old buffer
             size_t max = conn->input_max? conn->input_max * 2: INPUT_START;
@@ -585,47 +567,47 @@ s_read (conn_t *conn)
             conn->input = input;
             conn->input_max = max;
         }
-        ssize_t size = recv (conn->fd, conn->input + conn->input_size,
-                             conn->input_max - conn->input_size, 0);
+        size_t room = conn->input_max - conn->input_size;
+        ssize_t size = recv (conn->fd, conn->input + conn->input_size, room, 0);
         if (size < 0 && errno == EINTR)
             continue;
-        if (size < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (size < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            conn->readable = false;
             return true;
+        }
         if (size <= 0) {
             s_close (conn);
             return false;
         }
         conn->input_size += (size_t) size;
-        if (conn->input_size < conn->input_max)
+        //  Less than there was room for: the socket is drained (edge-triggered epoll
+        //  reports the next bytes that come)
+        if ((size_t) size < room) {
+            conn->readable = false;
             return true;
+        }
     }
 }
 
+//  Every connection is in epoll once, edge-triggered, for input and output: no
+//  epoll_ctl per request. An event marks it readable, and output goes on.
 static void
 s_on_event (conn_t *conn, uint32_t events)
 {
     if (conn->state == CLOSED)
         return;
-    if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
-        s_close (conn);
-        return;
-    }
-    if (conn->state == WRITE) {
-        if ((events & EPOLLOUT) && s_send (conn) == SEND_DONE) {
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        conn->readable = true;              //  a read finds out what it is
+    if (conn->state == WAIT)
+        return;                             //  a worker holds it; read once it is back
+    if ((events & EPOLLOUT) && conn->sent < conn->exchange.response_size) {
+        int sent = s_send (conn);
+        if (sent == SEND_CLOSED)
+            return;
+        if (sent == SEND_DONE && conn->state == WRITE)
             s_written (conn);
-            s_process (conn);
-        }
-        return;
     }
-    if ((events & EPOLLOUT) && s_send (conn) == SEND_CLOSED)
-        return;
-    if (events & EPOLLIN) {
-        if (!s_read (conn))
-            return;
-        if (conn->state == LINGER)
-            return;
-        s_process (conn);
-    }
+    s_process (conn);
 }
 
 static void
@@ -652,9 +634,9 @@ s_accept (loop_t *loop)
         conn->loop = loop;
         conn->id = ++loop->next_id * FRONTEND_HTTP_LOOPS_MAX + (uint64_t) loop->index;
         conn->state = READ;
-        conn->events = EPOLLIN;
         conn->deadline = zclock_mono () + FRONTEND_KEEP_ALIVE_MS;
-        struct epoll_event event = { .events = EPOLLIN, .data.ptr = conn };
+        struct epoll_event event = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                     .data.ptr = conn };
         if (epoll_ctl (loop->epoll, EPOLL_CTL_ADD, fd, &event)) {
             close (fd);
             free (conn);
@@ -703,18 +685,23 @@ s_read_mail (loop_t *loop)
     while (mail) {
         mail_t *next = mail->next;
         if (mail->conn) {                   //  its mail is part of it
+            mail->conn->readable = true;    //  what came while a worker held it
             s_respond (mail->conn);
             s_process (mail->conn);
         }
         else {
-            conn_t *conn = loop->conns;
-            while (conn && conn->id != mail->id)
-                conn = conn->next;
-            if (conn && conn->state == WS) {
+            //  To one socket, or (id 0) to every one of this loop
+            conn_t *conn_next;
+            for (conn_t *conn = loop->conns; conn; conn = conn_next) {
+                conn_next = conn->next;
+                if (conn->state != WS || (mail->id && conn->id != mail->id))
+                    continue;
                 if (s_ws_frame (conn, FRONTEND_WS_TEXT, mail->frame, mail->size))
                     s_send (conn);
                 else
                     s_close (conn);
+                if (mail->id)
+                    break;
             }
         }
         if (!mail->conn)
@@ -954,16 +941,18 @@ void
 frontend_http_ws_send (frontend_http_t *self, uint64_t id, const char *text, size_t size)
 {
     assert (self && text);
-    loop_t *loop = &self->loops [id % FRONTEND_HTTP_LOOPS_MAX];
-    if ((int) (id % FRONTEND_HTTP_LOOPS_MAX) >= self->loop_count)
-        return;
-    mail_t *mail = (mail_t *) malloc (sizeof (mail_t) + size);
-    if (!mail)
-        return;
-    mail->conn = NULL;
-    mail->id = id;
-    mail->frame = (char *) (mail + 1);
-    mail->size = size;
-    memcpy (mail->frame, text, size);
-    s_post (loop, mail);
+    int index = (int) (id % FRONTEND_HTTP_LOOPS_MAX);
+    for (int i = 0; i < self->loop_count; i++) {
+        if (id && i != index)
+            continue;
+        mail_t *mail = (mail_t *) malloc (sizeof (mail_t) + size);
+        if (!mail)
+            return;
+        mail->conn = NULL;
+        mail->id = id;
+        mail->frame = (char *) (mail + 1);
+        mail->size = size;
+        memcpy (mail->frame, text, size);
+        s_post (&self->loops [i], mail);
+    }
 }

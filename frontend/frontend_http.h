@@ -56,7 +56,8 @@ frontend_http_t *frontend_http_new (const frontend_http_options_t *options);
 //  connection. No callback runs after it returns.
 void frontend_http_destroy (frontend_http_t **self_p);
 
-//  Queues a text frame to WebSocket id, from any thread; dropped when it is closed.
+//  Queues a text frame to WebSocket id, or (id 0) to every open WebSocket, from any
+//  thread; dropped when it is closed. Ids start at 1.
 void frontend_http_ws_send (frontend_http_t *self, uint64_t id, const char *text, size_t size);
 
 #endif

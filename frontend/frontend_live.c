@@ -57,13 +57,9 @@ struct _frontend_live_t {
 static void
 s_send (frontend_live_t *self, uint64_t id, const char *text)
 {
-    size_t size = strlen (text);
     pthread_mutex_lock (&self->clients_lock);
-    if (self->http && id)
-        frontend_http_ws_send (self->http, id, text, size);
-    else
-    for (int i = 0; self->http && i < self->client_count; i++)
-        frontend_http_ws_send (self->http, self->clients [i], text, size);
+    if (self->http)     //  every open WebSocket is a page: 0 reaches them all
+        frontend_http_ws_send (self->http, id, text, strlen (text));
     pthread_mutex_unlock (&self->clients_lock);
 }
 
