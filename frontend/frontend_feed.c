@@ -5,6 +5,7 @@
     pushes arrive after the catalog replied, so one can be older than a trade this frontend
     already acknowledged (and invalidated itself); the next lookup reads the catalog.    */
 #include <czmq.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include "bz_loop.h"
 #include "bz_msg.h"
@@ -22,7 +23,7 @@ struct _frontend_feed_t {
     int64_t limit_ms;                   //  silence before the stream counts as dead
     int heartbeat_ms;
     zactor_t *actor;
-    bool started;                       //  set by the actor before it signals its start
+    atomic_bool started;                      //  set by the actor before it signals its start
     pthread_mutex_t lock;               //  guards status: the actor writes, HTTP reads
     frontend_feed_status_t status;
 };
@@ -168,7 +169,7 @@ s_feed_actor (zsock_t *pipe, void *args)
             zsock_destroy (&state.subscriber);
     }
     //  zactor_new ignores the signal's status: the constructor reads started instead
-    state.feed->started = state.subscriber != NULL;
+    atomic_store (&state.feed->started, state.subscriber != NULL);
     zsock_signal (pipe, state.subscriber? 0: 1);
     if (!state.subscriber) {
         zsys_error ("frontend: cannot follow the catalog stream at %s", state.feed->endpoint);
@@ -225,7 +226,7 @@ frontend_feed_new (bz_config_t *config, frontend_cache_t *cache, frontend_live_t
     //  Nothing is served from the cache before the stream is heard
     frontend_cache_set_healthy (cache, false);
     self->actor = zactor_new (s_feed_actor, self);
-    if (!self->actor || !self->started || !self->endpoint)
+    if (!self->actor || !atomic_load (&self->started) || !self->endpoint)
         frontend_feed_destroy (&self);
     return self;
 }

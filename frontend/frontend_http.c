@@ -684,27 +684,30 @@ s_read_mail (loop_t *loop)
     pthread_mutex_unlock (&loop->lock);
     while (mail) {
         mail_t *next = mail->next;
-        if (mail->conn) {                   //  its mail is part of it
-            mail->conn->readable = true;    //  what came while a worker held it
-            s_respond (mail->conn);
-            s_process (mail->conn);
+        conn_t *conn = mail->conn;
+        if (conn) {
+            //  Its mail is part of it, and may be handed to a worker again in
+            //  s_process: not read after this
+            conn->readable = true;          //  what came while a worker held it
+            s_respond (conn);
+            s_process (conn);
         }
         else {
             //  To one socket, or (id 0) to every one of this loop
-            conn_t *conn_next;
-            for (conn_t *conn = loop->conns; conn; conn = conn_next) {
-                conn_next = conn->next;
-                if (conn->state != WS || (mail->id && conn->id != mail->id))
+            conn_t *page_next;
+            for (conn_t *page = loop->conns; page; page = page_next) {
+                page_next = page->next;
+                if (page->state != WS || (mail->id && page->id != mail->id))
                     continue;
-                if (s_ws_frame (conn, FRONTEND_WS_TEXT, mail->frame, mail->size))
-                    s_send (conn);
+                if (s_ws_frame (page, FRONTEND_WS_TEXT, mail->frame, mail->size))
+                    s_send (page);
                 else
-                    s_close (conn);
+                    s_close (page);
                 if (mail->id)
                     break;
             }
         }
-        if (!mail->conn)
+        if (!conn)
             free (mail);
         mail = next;
     }

@@ -6,6 +6,7 @@
     frontend_http holds the sockets (a page costs no thread); its workers answer the
     snapshots through the frontend's shared bus client.         */
 #include <czmq.h>
+#include <stdatomic.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -37,7 +38,7 @@ struct _frontend_live_t {
     int heartbeat_ms;
     int max_clients;
     zactor_t *pusher;
-    bool started;               //  set by the pusher before it signals its start
+    atomic_bool started;              //  set by the pusher before it signals its start
     pthread_mutex_t inbox_lock; //  guards inbox, used by the feed and the pusher
     zsock_t *inbox;             //  PUSH to the pusher
     bool overflowed;            //  a post was dropped: the pages must resync
@@ -268,7 +269,7 @@ s_pusher (zsock_t *pipe, void *args)
             zsock_destroy (&monitor);
     }
     //  zactor_new ignores the signal's status: the constructor reads started instead
-    self->started = inbox && monitor;
+    atomic_store (&self->started, inbox && monitor);
     zsock_signal (pipe, inbox && monitor? 0: 1);
     zmq_pollitem_t items [] = {
         { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 },
@@ -346,7 +347,7 @@ frontend_live_new (bz_config_t *config, int max_clients)
         zsock_set_sndhwm (self->inbox, 10000);
         zsock_set_sndtimeo (self->inbox, 0);
     }
-    if (!self->pusher || !self->started || !self->inbox || !self->clients
+    if (!self->pusher || !atomic_load (&self->started) || !self->inbox || !self->clients
     ||  !self->monitor_endpoint) {
         zsys_error ("frontend: cannot start the live page's pusher");
         frontend_live_destroy (&self);
