@@ -27,7 +27,7 @@ typedef enum { T_STRING, T_ADDRESS, T_HOST, T_HOSTS, T_BIND, T_INT, T_BOOL } bz_
        "TCP port of the REST API") \
     K (port_base,          T_INT,     "5550",      1, 65506, \
        "first internal TCP port: +0 bus, +1 bus monitor, +2 catalog PUB, +10+N replica N PUB, +20+N replica N sync") \
-    K (http_threads,       T_INT,     "64",        2, 1024,  \
+    K (http_threads,       T_INT,     "128",       2, 1024,  \
        "frontend worker threads for requests that wait on a service; connections cost none (docs/performance.md)") \
     K (cache,              T_BOOL,    "on",        0, 0,     \
        "the frontend's LRU cache of lookups") \
