@@ -10,46 +10,7 @@
 #include <cmocka.h>
 #include "frontend_ws.h"
 
-//  Every heap block a test takes is kept here, so that a failing assertion, which
-//  leaves the test by longjmp, does not also leak: the teardown frees what is left
-#define POOL_MAX 16
-static void *s_pool [POOL_MAX];
-
-static void *
-s_alloc (size_t size)
-{
-    for (size_t i = 0; i < POOL_MAX; i++)
-        if (!s_pool [i]) {
-            s_pool [i] = malloc (size? size: 1);
-            assert_non_null (s_pool [i]);
-            return s_pool [i];
-        }
-    fail_msg ("more than %d blocks at once", POOL_MAX);
-    return NULL;
-}
-
-static void
-s_free (void *block)
-{
-    for (size_t i = 0; i < POOL_MAX; i++)
-        if (block && s_pool [i] == block) {
-            free (block);
-            s_pool [i] = NULL;
-            return;
-        }
-    fail_msg ("freeing a block not allocated");
-}
-
-static int
-s_teardown (void **state)
-{
-    (void) state;
-    for (size_t i = 0; i < POOL_MAX; i++) {
-        free (s_pool [i]);
-        s_pool [i] = NULL;
-    }
-    return 0;
-}
+#include "test_pool.h"
 
 //  --------------------------------------------------------------------------------
 //  frontend_ws_accept
