@@ -12,9 +12,11 @@
           └──────── written, keep-alive ────────────────────────────────┘
         WRITE ──written, close──▶ LINGER (read side drained, then closed)
         READ ──"Upgrade: websocket" on /ws──▶ WS (frames both ways)
+        any ──end of input, error, deadline──▶ CLOSED (freed at the end of the turn)
 
     Only the loop touches a connection, except in WAIT, when only the worker that holds
-    it touches its exchange; the worker hands it back through the loop's mailbox.   */
+    it touches its exchange; the worker hands it back through the loop's mailbox. A
+    connection is in its loop's epoll once, edge-triggered for input and output.    */
 #include <czmq.h>
 #include <errno.h>
 #include <netinet/in.h>
