@@ -1,4 +1,4 @@
-/*  frontend_bus: the frontend's one bus client, shared by every HTTP thread: a few DEALER
+/*  frontend_bus: the frontend's one bus client, shared by all its workers: a few DEALER
     sockets, each owned by an I/O thread, many requests in flight. Used by frontend_api.  */
 #include <czmq.h>
 #include <pthread.h>
@@ -19,7 +19,7 @@
 //  while a stalled service holds every other slot and fills the queue.
 #define BROKER_SLOTS            4
 
-//  One request, on the stack of the HTTP thread that waits for it. The I/O thread owns
+//  One request, on the stack of the worker thread that waits for it. The I/O thread owns
 //  it from the moment it is queued until it sets done (under the lane's lock); the
 //  caller must not return before that.
 typedef struct _call_t call_t;

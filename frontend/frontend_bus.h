@@ -1,4 +1,4 @@
-/*  frontend_bus: the frontend's one bus client, shared by every HTTP thread: a few DEALER
+/*  frontend_bus: the frontend's one bus client, shared by all its workers: a few DEALER
     sockets, each owned by an I/O thread, many requests in flight. Used by frontend_api.  */
 #ifndef FRONTEND_BUS_H
 #define FRONTEND_BUS_H

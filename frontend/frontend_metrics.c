@@ -1,5 +1,6 @@
 /*  frontend_metrics: request counters, latency histograms and bus counters of the frontend.
-    Counted by frontend_server and frontend_api from every worker thread, lock-free.   */
+    Counted from every event loop and worker thread (frontend_http, frontend_server,
+    frontend_api), lock-free.                                                         */
 #include <czmq.h>
 #include <stdatomic.h>
 #include "frontend_metrics.h"
