@@ -46,6 +46,8 @@
 #define ACCEPTS_MAX         32      //  per wake-up of one loop: the others get a share
 #define BACKLOG             4096
 #define WORKER_STACK        (512 * 1024)
+//  A response buffer that grew past this (a /metrics page) is freed once sent
+#define RESPONSE_KEEP_MAX   8192
 
 //  CLOSED: the descriptor is closed and the connection waits to be freed at the end of
 //  its loop's turn, since an event for it may still be in that turn's batch.
@@ -220,7 +222,7 @@ s_send (conn_t *conn)
         return SEND_PENDING;            //  EPOLLOUT says when to go on
     }
     exchange->response_size = conn->sent = 0;
-    if (exchange->response_max > 4 * INPUT_START) {     //  keep a large one no longer
+    if (exchange->response_max > RESPONSE_KEEP_MAX) {
         free (exchange->response);
         exchange->response = NULL;
         exchange->response_max = 0;
@@ -265,13 +267,22 @@ s_refuse (conn_t *conn, int status, const char *message)
 {
     frontend_http_t *server = conn->loop->server;
     frontend_exchange_t *exchange = &conn->exchange;
-    exchange->keep_alive = false;
     if (!exchange->started)
         exchange->started = frontend_metrics_begin (server->options.metrics);
     frontend_reply_error_ex (exchange, status, message, NULL, true);
     frontend_metrics_end (server->options.metrics, FRONTEND_ROUTE_OTHER, status, exchange->started);
     conn->request_size = conn->input_size;
     s_respond (conn);
+}
+
+//  Answers a request the workers' queue refused (full, or it waited too long).
+static void
+s_shed (frontend_http_options_t *options, frontend_exchange_t *exchange,
+        frontend_shed_reason_t reason)
+{
+    frontend_metrics_overloaded (options->metrics, reason);
+    frontend_reply_error (exchange, 503, "overloaded");
+    frontend_metrics_end (options->metrics, FRONTEND_ROUTE_OTHER, 503, exchange->started);
 }
 
 //  Hands a request to the workers; false when their queue is full.
@@ -321,9 +332,7 @@ s_dispatch (conn_t *conn)
     }
     conn->state = WAIT;
     if (!s_submit (server, conn, 0, false, NULL, 0)) {
-        frontend_metrics_overloaded (server->options.metrics, FRONTEND_SHED_QUEUE_FULL);
-        frontend_reply_error (exchange, 503, "overloaded");
-        frontend_metrics_end (server->options.metrics, FRONTEND_ROUTE_OTHER, 503, exchange->started);
+        s_shed (&server->options, exchange, FRONTEND_SHED_QUEUE_FULL);
         s_respond (conn);
     }
 }
@@ -790,11 +799,8 @@ s_worker_run (void *arg)
         conn_t *conn = job->conn;
         if (conn) {
             frontend_exchange_t *exchange = &conn->exchange;
-            if (zclock_mono () - job->queued > options->queue_wait_ms) {
-                frontend_metrics_overloaded (options->metrics, FRONTEND_SHED_QUEUE_WAIT);
-                frontend_reply_error (exchange, 503, "overloaded");
-                frontend_metrics_end (options->metrics, FRONTEND_ROUTE_OTHER, 503, exchange->started);
-            }
+            if (zclock_mono () - job->queued > options->queue_wait_ms)
+                s_shed (options, exchange, FRONTEND_SHED_QUEUE_WAIT);
             else
                 options->handle (options->arg, exchange, true);
             conn->mail.conn = conn;

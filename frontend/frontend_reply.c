@@ -112,11 +112,11 @@ frontend_reply_append (frontend_exchange_t *exchange, const char *data, size_t s
     return true;
 }
 
-//  Marks the exchange answered; a response that could not be written closes.
+//  Returns status; a response that could not be written (out of memory) is dropped
+//  and the connection closes.
 static int
 s_answered (frontend_exchange_t *exchange, int status, bool written)
 {
-    exchange->status = status;
     if (!written) {
         exchange->response_size = 0;
         exchange->keep_alive = false;

@@ -21,7 +21,6 @@ typedef struct {
     //  The response keeps the connection open. frontend_http sets it from the request
     //  (and clears it when it is stopping); a reply that asks to close clears it.
     bool keep_alive;
-    int status;                     //  the status answered, 0 before
     char *response;                 //  the response, response_size bytes in a buffer
     size_t response_size;           //  of response_max (malloc'd, grown as needed)
     size_t response_max;
