@@ -37,6 +37,7 @@ static const struct { const char *key, *value, *reason; } s_bad [] = {
     { "order_replicas",     "10",        "out of range 1..9" },
     { "cache_size",         "0",         "out of range 1..4096" },
     { "http_threads",       "1",         "out of range" },
+    { "http_threads",       "1100",      "out of range 2..1024" },
     { "max_frame",          "100",       "out of range" },
     { "request_timeout_ms", "600000",    "out of range" },
     { "cache",              "maybe",     "not a boolean" },
